@@ -1,0 +1,430 @@
+//! The core order service: the use cases, written against the ports only (Go kit's `implementation/`).
+
+use domain::{Clock, IdGenerator, Order, OrderDraft, OrderId, OrderRepository, RepositoryError};
+
+use crate::{ChangeStatus, OrderService, ServiceError};
+
+/// How many times a status change is decided again after losing a compare-and-set. Each loss means another request
+/// moved the order one step, and the longest path through the lifecycle has five steps, so six attempts always reach
+/// a verdict.
+const STATUS_CHANGE_ATTEMPTS: usize = 6;
+
+/// The use cases over a repository, a clock and an id generator. Silent: logging and metrics are decorators.
+#[derive(Debug, Clone)]
+pub struct CoreOrderService<R, C, I> {
+    repository: R,
+    clock: C,
+    ids: I,
+}
+
+impl<R, C, I> CoreOrderService<R, C, I> {
+    /// The service over its three ports.
+    pub const fn new(repository: R, clock: C, ids: I) -> Self {
+        Self {
+            repository,
+            clock,
+            ids,
+        }
+    }
+}
+
+impl<R: OrderRepository, C: Clock, I: IdGenerator> OrderService for CoreOrderService<R, C, I> {
+    fn place_order(&self, draft: OrderDraft) -> Result<OrderId, ServiceError> {
+        let new_order = draft.validate()?;
+        let order = Order::place(self.ids.next_id(), new_order, self.clock.now());
+        self.repository.insert(&order)?;
+        Ok(order.id())
+    }
+
+    fn find_order(&self, id: &OrderId) -> Result<Order, ServiceError> {
+        self.repository.find(id)?.ok_or(ServiceError::NotFound(*id))
+    }
+
+    fn change_status(&self, command: ChangeStatus) -> Result<Order, ServiceError> {
+        for _ in 0..STATUS_CHANGE_ATTEMPTS {
+            let order = self.find_order(&command.id)?;
+            let decision = order.change_status(command.status, self.clock.now());
+            // The no-op comes first: a client retrying a change that already happened succeeds, If-Match or not.
+            if matches!(decision, Ok(None)) {
+                return Ok(order);
+            }
+            if let Some(expected) = command.expected_version.filter(|v| *v != order.version()) {
+                return Err(ServiceError::VersionMismatch {
+                    expected,
+                    actual: order.version(),
+                });
+            }
+            let Some(change) = decision? else {
+                return Ok(order);
+            };
+            match self.repository.update_status(&change) {
+                Ok(()) => return Ok(order.apply(&change)),
+                Err(RepositoryError::Conflict) => {}
+                Err(error) => return Err(error.into()),
+            }
+        }
+        Err(ServiceError::Unavailable(RepositoryError::Conflict))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use domain::{
+        MockClock, MockIdGenerator, MockOrderRepository, OrderItemDraft, OrderStatus, StoredOrder,
+        Timestamp, Version,
+    };
+    use mockall::predicate::eq;
+
+    const NOW: Timestamp = Timestamp::from_unix_micros(1_700_000_000_000_000);
+    const ID: OrderId = OrderId::from_bytes([1; 16]);
+
+    fn draft() -> OrderDraft {
+        OrderDraft {
+            customer_id: Some("c-1".into()),
+            restaurant_id: Some("r-1".into()),
+            items: Some(vec![OrderItemDraft {
+                product_code: Some("p-1".into()),
+                name: Some("Pad thai".into()),
+                unit_price: Some("12.50".into()),
+                quantity: Some("2".into()),
+            }]),
+        }
+    }
+
+    fn stored(status: OrderStatus, version: u64) -> Order {
+        let placed = Order::place(
+            ID,
+            draft().validate().unwrap(),
+            Timestamp::from_unix_micros(5),
+        );
+        Order::restore(StoredOrder {
+            status,
+            version: Version::new(version),
+            ..stored_parts(&placed)
+        })
+    }
+
+    fn stored_parts(order: &Order) -> StoredOrder {
+        StoredOrder {
+            id: order.id(),
+            customer_id: order.customer_id().clone(),
+            restaurant_id: order.restaurant_id().clone(),
+            status: order.status(),
+            created_on: order.created_on(),
+            updated_on: order.updated_on(),
+            version: order.version(),
+            items: domain::OrderItems::new(order.items().to_vec()).unwrap(),
+        }
+    }
+
+    fn clock() -> MockClock {
+        let mut clock = MockClock::new();
+        clock.expect_now().return_const(NOW);
+        clock
+    }
+
+    fn ids() -> MockIdGenerator {
+        let mut ids = MockIdGenerator::new();
+        ids.expect_next_id().return_const(ID);
+        ids
+    }
+
+    fn service(
+        repository: MockOrderRepository,
+    ) -> CoreOrderService<MockOrderRepository, MockClock, MockIdGenerator> {
+        CoreOrderService::new(repository, clock(), ids())
+    }
+
+    fn unavailable() -> RepositoryError {
+        RepositoryError::Unavailable("connection refused".into())
+    }
+
+    fn change(status: OrderStatus, version: Option<u64>) -> ChangeStatus {
+        ChangeStatus {
+            id: ID,
+            status,
+            expected_version: version.map(Version::new),
+        }
+    }
+
+    #[test]
+    fn placing_an_order_stores_it_pending_with_a_fresh_id_and_the_clocks_time() {
+        let mut repository = MockOrderRepository::new();
+        repository
+            .expect_insert()
+            .withf(|order| {
+                order.id() == ID
+                    && order.status() == OrderStatus::Pending
+                    && order.created_on() == NOW
+                    && order.version() == Version::FIRST
+                    && order.total().cents() == 2500
+            })
+            .times(1)
+            .returning(|_| Ok(()));
+        assert_eq!(service(repository).place_order(draft()).unwrap(), ID);
+    }
+
+    #[test]
+    fn an_invalid_order_is_refused_before_storage() {
+        let mut repository = MockOrderRepository::new();
+        repository.expect_insert().never();
+        let result = service(repository).place_order(OrderDraft {
+            customer_id: None,
+            ..draft()
+        });
+        assert!(
+            matches!(result, Err(ServiceError::Invalid(errors)) if errors.fields()[0].field == "customer_id")
+        );
+    }
+
+    #[test]
+    fn a_storage_outage_while_placing_is_unavailable() {
+        let mut repository = MockOrderRepository::new();
+        repository
+            .expect_insert()
+            .times(1)
+            .returning(|_| Err(unavailable()));
+        assert!(matches!(
+            service(repository).place_order(draft()),
+            Err(ServiceError::Unavailable(_))
+        ));
+    }
+
+    #[test]
+    fn an_id_collision_while_placing_is_internal() {
+        let mut repository = MockOrderRepository::new();
+        repository
+            .expect_insert()
+            .times(1)
+            .returning(|_| Err(RepositoryError::Conflict));
+        assert!(matches!(
+            service(repository).place_order(draft()),
+            Err(ServiceError::Internal(_))
+        ));
+    }
+
+    #[test]
+    fn finding_an_order_returns_it() {
+        let mut repository = MockOrderRepository::new();
+        repository
+            .expect_find()
+            .with(eq(ID))
+            .times(1)
+            .returning(|_| Ok(Some(stored(OrderStatus::Pending, 1))));
+        assert_eq!(service(repository).find_order(&ID).unwrap().id(), ID);
+    }
+
+    #[test]
+    fn finding_an_unknown_order_is_not_found() {
+        let mut repository = MockOrderRepository::new();
+        repository.expect_find().times(1).returning(|_| Ok(None));
+        assert!(
+            matches!(service(repository).find_order(&ID), Err(ServiceError::NotFound(id)) if id == ID)
+        );
+    }
+
+    #[test]
+    fn a_storage_failure_while_finding_is_internal() {
+        let mut repository = MockOrderRepository::new();
+        repository
+            .expect_find()
+            .times(1)
+            .returning(|_| Err(RepositoryError::Other("corrupt row".into())));
+        assert!(matches!(
+            service(repository).find_order(&ID),
+            Err(ServiceError::Internal(_))
+        ));
+    }
+
+    #[test]
+    fn an_allowed_change_is_applied_as_a_compare_and_set_on_the_read_state() {
+        let mut repository = MockOrderRepository::new();
+        repository
+            .expect_find()
+            .times(1)
+            .returning(|_| Ok(Some(stored(OrderStatus::Pending, 1))));
+        let expected = domain::StatusChange {
+            id: ID,
+            from: OrderStatus::Pending,
+            to: OrderStatus::Accepted,
+            from_version: Version::new(1),
+            at: NOW,
+        };
+        repository
+            .expect_update_status()
+            .with(eq(expected))
+            .times(1)
+            .returning(|_| Ok(()));
+        let order = service(repository)
+            .change_status(change(OrderStatus::Accepted, Some(1)))
+            .unwrap();
+        assert_eq!(
+            (order.status(), order.version(), order.updated_on()),
+            (OrderStatus::Accepted, Version::new(2), NOW)
+        );
+    }
+
+    #[test]
+    fn changing_to_the_current_status_writes_nothing_even_with_a_stale_version() {
+        let mut repository = MockOrderRepository::new();
+        repository
+            .expect_find()
+            .times(2)
+            .returning(|_| Ok(Some(stored(OrderStatus::Accepted, 2))));
+        repository.expect_update_status().never();
+        let service = service(repository);
+        assert_eq!(
+            service
+                .change_status(change(OrderStatus::Accepted, None))
+                .unwrap()
+                .version(),
+            Version::new(2)
+        );
+        assert_eq!(
+            service
+                .change_status(change(OrderStatus::Accepted, Some(1)))
+                .unwrap()
+                .version(),
+            Version::new(2)
+        );
+    }
+
+    #[test]
+    fn a_change_the_lifecycle_forbids_is_refused_without_writing() {
+        let mut repository = MockOrderRepository::new();
+        repository
+            .expect_find()
+            .times(1)
+            .returning(|_| Ok(Some(stored(OrderStatus::Delivered, 6))));
+        repository.expect_update_status().never();
+        let result = service(repository).change_status(change(OrderStatus::Cancelled, None));
+        assert!(matches!(
+            result,
+            Err(ServiceError::InvalidTransition(e)) if e.from == OrderStatus::Delivered && e.to == OrderStatus::Cancelled
+        ));
+    }
+
+    #[test]
+    fn a_stale_expected_version_is_refused_without_writing() {
+        let mut repository = MockOrderRepository::new();
+        repository
+            .expect_find()
+            .times(1)
+            .returning(|_| Ok(Some(stored(OrderStatus::Accepted, 2))));
+        repository.expect_update_status().never();
+        let result = service(repository).change_status(change(OrderStatus::Preparing, Some(1)));
+        assert!(matches!(
+            result,
+            Err(ServiceError::VersionMismatch { expected, actual }) if expected.get() == 1 && actual.get() == 2
+        ));
+    }
+
+    #[test]
+    fn changing_an_unknown_order_is_not_found() {
+        let mut repository = MockOrderRepository::new();
+        repository.expect_find().times(1).returning(|_| Ok(None));
+        repository.expect_update_status().never();
+        assert!(matches!(
+            service(repository).change_status(change(OrderStatus::Accepted, None)),
+            Err(ServiceError::NotFound(_))
+        ));
+    }
+
+    #[test]
+    fn a_lost_race_is_judged_again_on_the_new_state() {
+        let mut repository = MockOrderRepository::new();
+        let mut reads = vec![
+            stored(OrderStatus::Rejected, 2),
+            stored(OrderStatus::Pending, 1),
+        ];
+        repository
+            .expect_find()
+            .times(2)
+            .returning(move |_| Ok(reads.pop()));
+        repository
+            .expect_update_status()
+            .times(1)
+            .returning(|_| Err(RepositoryError::Conflict));
+        let result = service(repository).change_status(change(OrderStatus::Accepted, None));
+        assert!(
+            matches!(result, Err(ServiceError::InvalidTransition(e)) if e.from == OrderStatus::Rejected)
+        );
+    }
+
+    #[test]
+    fn a_race_lost_to_the_same_change_is_a_success() {
+        let mut repository = MockOrderRepository::new();
+        let mut reads = vec![
+            stored(OrderStatus::Accepted, 2),
+            stored(OrderStatus::Pending, 1),
+        ];
+        repository
+            .expect_find()
+            .times(2)
+            .returning(move |_| Ok(reads.pop()));
+        repository
+            .expect_update_status()
+            .times(1)
+            .returning(|_| Err(RepositoryError::Conflict));
+        let order = service(repository)
+            .change_status(change(OrderStatus::Accepted, None))
+            .unwrap();
+        assert_eq!(
+            (order.status(), order.version()),
+            (OrderStatus::Accepted, Version::new(2))
+        );
+    }
+
+    #[test]
+    fn a_race_lost_under_if_match_is_a_version_mismatch() {
+        let mut repository = MockOrderRepository::new();
+        let mut reads = vec![
+            stored(OrderStatus::Accepted, 2),
+            stored(OrderStatus::Pending, 1),
+        ];
+        repository
+            .expect_find()
+            .times(2)
+            .returning(move |_| Ok(reads.pop()));
+        repository
+            .expect_update_status()
+            .times(1)
+            .returning(|_| Err(RepositoryError::Conflict));
+        let result = service(repository).change_status(change(OrderStatus::Cancelled, Some(1)));
+        assert!(matches!(result, Err(ServiceError::VersionMismatch { .. })));
+    }
+
+    #[test]
+    fn endless_conflicts_give_up_as_unavailable() {
+        let mut repository = MockOrderRepository::new();
+        repository
+            .expect_find()
+            .times(STATUS_CHANGE_ATTEMPTS)
+            .returning(|_| Ok(Some(stored(OrderStatus::Pending, 1))));
+        repository
+            .expect_update_status()
+            .times(STATUS_CHANGE_ATTEMPTS)
+            .returning(|_| Err(RepositoryError::Conflict));
+        let result = service(repository).change_status(change(OrderStatus::Accepted, None));
+        assert!(matches!(
+            result,
+            Err(ServiceError::Unavailable(RepositoryError::Conflict))
+        ));
+    }
+
+    #[test]
+    fn a_storage_outage_while_changing_is_unavailable() {
+        let mut repository = MockOrderRepository::new();
+        repository
+            .expect_find()
+            .times(1)
+            .returning(|_| Ok(Some(stored(OrderStatus::Pending, 1))));
+        repository
+            .expect_update_status()
+            .times(1)
+            .returning(|_| Err(unavailable()));
+        let result = service(repository).change_status(change(OrderStatus::Accepted, None));
+        assert!(matches!(result, Err(ServiceError::Unavailable(_))));
+    }
+}

@@ -1,0 +1,126 @@
+//! Logs every use case call once: method, the order it concerns, how long it took and how it ended.
+
+use std::time::Instant;
+
+use domain::{Order, OrderDraft, OrderId};
+
+use crate::{ChangeStatus, OrderService, ServiceError};
+
+/// Logs each call of the wrapped service: `debug` when it succeeds or the caller was at fault, `warn` when the
+/// service itself failed (unavailable or internal), with the error's source chain.
+#[derive(Debug, Clone)]
+pub struct LoggingService<S> {
+    next: S,
+}
+
+impl<S> LoggingService<S> {
+    /// Wraps `next`.
+    pub const fn new(next: S) -> Self {
+        Self { next }
+    }
+}
+
+fn log_outcome<T>(
+    method: &str,
+    subject: &dyn std::fmt::Display,
+    started: Instant,
+    result: &Result<T, ServiceError>,
+) {
+    let took = started.elapsed();
+    match result {
+        Ok(_) => log::debug!("method={method} order_id={subject} took={took:?} outcome=ok"),
+        Err(error @ (ServiceError::Unavailable(_) | ServiceError::Internal(_))) => {
+            log::warn!(
+                "method={method} order_id={subject} took={took:?} outcome=failed error=\"{}\"",
+                chain(error)
+            );
+        }
+        Err(error) => log::debug!(
+            "method={method} order_id={subject} took={took:?} outcome=refused error=\"{error}\""
+        ),
+    }
+}
+
+/// The error and all its sources, outermost first: `a: b: c`.
+fn chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+impl<S: OrderService> OrderService for LoggingService<S> {
+    fn place_order(&self, draft: OrderDraft) -> Result<OrderId, ServiceError> {
+        let started = Instant::now();
+        let result = self.next.place_order(draft);
+        let subject: &dyn std::fmt::Display = match &result {
+            Ok(id) => id,
+            Err(_) => &"-",
+        };
+        log_outcome("place_order", subject, started, &result);
+        result
+    }
+
+    fn find_order(&self, id: &OrderId) -> Result<Order, ServiceError> {
+        let started = Instant::now();
+        let result = self.next.find_order(id);
+        log_outcome("find_order", id, started, &result);
+        result
+    }
+
+    fn change_status(&self, command: ChangeStatus) -> Result<Order, ServiceError> {
+        let started = Instant::now();
+        let result = self.next.change_status(command);
+        log_outcome("change_status", &command.id, started, &result);
+        result
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::MockOrderService;
+    use domain::{OrderStatus, RepositoryError};
+
+    const ID: OrderId = OrderId::from_bytes([2; 16]);
+
+    #[test]
+    fn results_pass_through_unchanged() {
+        let mut next = MockOrderService::new();
+        next.expect_place_order().times(1).returning(|_| Ok(ID));
+        next.expect_find_order()
+            .times(1)
+            .returning(|id| Err(ServiceError::NotFound(*id)));
+        next.expect_change_status().times(1).returning(|_| {
+            Err(ServiceError::Unavailable(RepositoryError::Unavailable(
+                "down".into(),
+            )))
+        });
+        let service = LoggingService::new(next);
+        assert_eq!(service.place_order(OrderDraft::default()).unwrap(), ID);
+        assert!(matches!(service.find_order(&ID), Err(ServiceError::NotFound(id)) if id == ID));
+        let command = ChangeStatus {
+            id: ID,
+            status: OrderStatus::Accepted,
+            expected_version: None,
+        };
+        assert!(matches!(
+            service.change_status(command),
+            Err(ServiceError::Unavailable(_))
+        ));
+    }
+
+    #[test]
+    fn the_chain_names_every_source() {
+        let error =
+            ServiceError::Unavailable(RepositoryError::Unavailable("connection refused".into()));
+        assert_eq!(
+            chain(&error),
+            "the order service is unavailable: the order store is unavailable: connection refused"
+        );
+    }
+}

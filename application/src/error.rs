@@ -1,0 +1,42 @@
+//! The errors of the order service: one exhaustive enum, so a new case breaks every transport's mapping at compile
+//! time instead of falling through to a generic failure.
+
+use domain::{InvalidTransition, OrderId, RepositoryError, ValidationErrors, Version};
+use thiserror::Error;
+
+/// Why a use case did not succeed.
+#[derive(Debug, Error)]
+pub enum ServiceError {
+    /// No order has this id.
+    #[error("order {0} not found")]
+    NotFound(OrderId),
+    /// The input broke one or more rules; each is named.
+    #[error(transparent)]
+    Invalid(#[from] ValidationErrors),
+    /// The lifecycle does not allow the requested status from the current one.
+    #[error(transparent)]
+    InvalidTransition(#[from] InvalidTransition),
+    /// The caller decided on a version of the order that is no longer current.
+    #[error("the order is at version {actual}, not {expected}")]
+    VersionMismatch {
+        /// The version the caller expected.
+        expected: Version,
+        /// The version the order has.
+        actual: Version,
+    },
+    /// A dependency is down or overloaded; the same request may succeed later.
+    #[error("the order service is unavailable")]
+    Unavailable(#[source] RepositoryError),
+    /// A bug or corrupt data; retrying will not help.
+    #[error("the order service failed")]
+    Internal(#[source] RepositoryError),
+}
+
+impl From<RepositoryError> for ServiceError {
+    fn from(error: RepositoryError) -> Self {
+        match error {
+            RepositoryError::Unavailable(_) => Self::Unavailable(error),
+            RepositoryError::Conflict | RepositoryError::Other(_) => Self::Internal(error),
+        }
+    }
+}

@@ -1,0 +1,23 @@
+//! # application: the use cases of ordersvc
+//!
+//! The driving port [`OrderService`] (Go kit's `Service` interface), its core implementation [`CoreOrderService`]
+//! (Go kit's `implementation/`), the service's typed errors, and decorators (Go kit's `middleware/`) that wrap any
+//! `OrderService` and add one concern each, such as [`LoggingService`].
+//!
+//! **May depend on**: `domain`, `thiserror`, and the `log` facade (never a logger implementation). **Must not**
+//! depend on diesel, actix, tokio, r2d2 or serde: the use cases are tested with `mockall` mocks of the ports, with no
+//! database and no runtime. The `mocks` feature exports `MockOrderService` for transports' tests.
+//!
+//! Wiring reads like Go kit's: `LoggingService::new(CoreOrderService::new(repository, clock, ids))`.
+
+mod core;
+pub mod decorators;
+mod error;
+mod service;
+
+pub use crate::core::CoreOrderService;
+pub use decorators::LoggingService;
+pub use error::ServiceError;
+#[cfg(any(test, feature = "mocks"))]
+pub use service::MockOrderService;
+pub use service::{ChangeStatus, OrderService};

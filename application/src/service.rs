@@ -1,0 +1,42 @@
+//! The driving port: what the order service offers its transports (Go kit's `Service` interface).
+
+use domain::{Order, OrderDraft, OrderId, OrderStatus, Version};
+
+use crate::ServiceError;
+
+/// A request to move an order to another status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ChangeStatus {
+    /// The order.
+    pub id: OrderId,
+    /// The status it should have.
+    pub status: OrderStatus,
+    /// When set, change only an order at this version (an HTTP `If-Match`).
+    pub expected_version: Option<Version>,
+}
+
+/// The order service's use cases. Implemented by the core service and by each decorator that wraps one.
+///
+/// Methods are synchronous and block (the repository does IO); transports call them on a blocking thread pool.
+#[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
+pub trait OrderService: Send + Sync {
+    /// Validates `draft` and stores it as a new `Pending` order; returns its id.
+    ///
+    /// # Errors
+    /// [`ServiceError::Invalid`] naming every broken rule; `Unavailable` or `Internal` when storage fails.
+    fn place_order(&self, draft: OrderDraft) -> Result<OrderId, ServiceError>;
+
+    /// The order with this id.
+    ///
+    /// # Errors
+    /// [`ServiceError::NotFound`]; `Unavailable` or `Internal` when storage fails.
+    fn find_order(&self, id: &OrderId) -> Result<Order, ServiceError>;
+
+    /// Moves an order along its lifecycle and returns it as stored afterwards. Asking for the status the order has
+    /// already succeeds and changes nothing, so a client can retry safely.
+    ///
+    /// # Errors
+    /// `NotFound`; `InvalidTransition` when the lifecycle forbids the step; `VersionMismatch` when
+    /// `expected_version` is stale; `Unavailable` or `Internal` when storage fails.
+    fn change_status(&self, command: ChangeStatus) -> Result<Order, ServiceError>;
+}

@@ -1,0 +1,67 @@
+//! Driven ports: what the core needs from the outside world, as traits that adapters implement.
+//!
+//! They are synchronous on purpose: the database driver blocks, and plain traits keep the core free of any async
+//! runtime. Transports call the core on a blocking thread pool.
+
+use std::error::Error as StdError;
+
+use thiserror::Error;
+
+use crate::{Order, OrderId, StatusChange, Timestamp};
+
+/// A driver's error, kept as the source of a port error so logs show the whole chain.
+pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
+
+/// What went wrong in a repository, phrased as what the caller can do about it.
+#[derive(Debug, Error)]
+pub enum RepositoryError {
+    /// The stored state is not the one the write was decided on (a compare-and-set lost, or the id is taken):
+    /// re-read and decide again.
+    #[error("the stored order changed concurrently")]
+    Conflict,
+    /// The store cannot be reached or is overloaded right now (no connection, pool exhausted, timeout): retry
+    /// later.
+    #[error("the order store is unavailable")]
+    Unavailable(#[source] BoxError),
+    /// Anything else: a bug or corrupt data. Retrying will not help.
+    #[error("the order store failed")]
+    Other(#[source] BoxError),
+}
+
+/// Where orders are kept (Go kit's `Repository`).
+#[cfg_attr(feature = "mocks", mockall::automock)]
+pub trait OrderRepository: Send + Sync {
+    /// Stores a newly placed order with all its items, atomically.
+    ///
+    /// # Errors
+    /// [`RepositoryError::Conflict`] when the id exists already; `Unavailable` or `Other` when the store fails.
+    fn insert(&self, order: &Order) -> Result<(), RepositoryError>;
+
+    /// Reads an order with its items; `None` when there is no order with that id.
+    ///
+    /// # Errors
+    /// `Unavailable` or `Other` when the store fails.
+    fn find(&self, id: &OrderId) -> Result<Option<Order>, RepositoryError>;
+
+    /// Applies `change` only if the stored order still has `change.from` at `change.from_version`, in one atomic
+    /// step: sets the status, `updated_on` and the next version.
+    ///
+    /// # Errors
+    /// [`RepositoryError::Conflict`] when the stored order moved on (or does not exist); `Unavailable` or `Other`
+    /// when the store fails.
+    fn update_status(&self, change: &StatusChange) -> Result<(), RepositoryError>;
+}
+
+/// The time, from outside: the domain never reads the system clock, so tests control it.
+#[cfg_attr(feature = "mocks", mockall::automock)]
+pub trait Clock: Send + Sync {
+    /// The current instant.
+    fn now(&self) -> Timestamp;
+}
+
+/// Where new order ids come from.
+#[cfg_attr(feature = "mocks", mockall::automock)]
+pub trait IdGenerator: Send + Sync {
+    /// A fresh, never used id.
+    fn next_id(&self) -> OrderId;
+}

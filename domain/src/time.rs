@@ -1,0 +1,50 @@
+//! Instants, as the domain sees them: microseconds since the Unix epoch, read from the `Clock` port.
+
+use std::fmt;
+
+/// An instant in UTC, in microseconds since 1970-01-01T00:00:00Z.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Timestamp(i64);
+
+impl Timestamp {
+    /// The instant `micros` microseconds after the Unix epoch.
+    pub const fn from_unix_micros(micros: i64) -> Self {
+        Self(micros)
+    }
+
+    /// Microseconds since the Unix epoch.
+    pub const fn unix_micros(self) -> i64 {
+        self.0
+    }
+
+    /// Whole seconds since the Unix epoch (rounded down), as the seed's API reports times.
+    pub const fn unix_seconds(self) -> i64 {
+        self.0.div_euclid(1_000_000)
+    }
+}
+
+impl fmt::Display for Timestamp {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "{}.{:06}",
+            self.unix_seconds(),
+            self.0.rem_euclid(1_000_000)
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn seconds_round_down_also_before_the_epoch() {
+        assert_eq!(
+            Timestamp::from_unix_micros(1_700_000_000_999_999).unix_seconds(),
+            1_700_000_000
+        );
+        assert_eq!(Timestamp::from_unix_micros(-1).unix_seconds(), -1);
+        assert_eq!(Timestamp::from_unix_micros(-1).to_string(), "-1.999999");
+    }
+}
