@@ -1,0 +1,138 @@
+//! The persistence adapter (Go kit's `cockroachdb/`): diesel over an r2d2 pool, one repository for PostgreSQL and
+//! SQLite, with embedded migrations run at start-up.
+//!
+//! The schema and row types are private: nothing outside this module knows a table or a column.
+
+mod connection;
+#[cfg(test)]
+mod contract_tests;
+mod errors;
+mod repository;
+mod rows;
+mod schema;
+#[cfg(any(test, feature = "test-support"))]
+pub mod test_database;
+
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use thiserror::Error;
+
+pub use connection::{AnyConnection, Backend, ConnectError, InvalidDatabaseUrl};
+use connection::{AnyConnectionManager, SessionSettings};
+pub use repository::DieselOrderRepository;
+
+const POSTGRES_MIGRATIONS: EmbeddedMigrations =
+    embed_migrations!("src/persistence/migrations/postgres");
+const SQLITE_MIGRATIONS: EmbeddedMigrations =
+    embed_migrations!("src/persistence/migrations/sqlite");
+
+/// An arbitrary, fixed key: instances starting together take turns migrating a PostgreSQL database.
+const MIGRATION_LOCK_KEY: i64 = 0x6f72_6465_7273;
+
+/// How the pool behaves.
+#[derive(Debug, Clone, Copy)]
+pub struct PoolOptions {
+    /// The most connections open at once.
+    pub max_connections: u32,
+    /// How long a request waits for a free connection before it is told the service is unavailable.
+    pub acquire_timeout: Duration,
+    /// The longest a statement may run (PostgreSQL), or wait for SQLite's write lock.
+    pub statement_timeout: Duration,
+}
+
+impl Default for PoolOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 10,
+            acquire_timeout: Duration::from_secs(2),
+            statement_timeout: Duration::from_secs(5),
+        }
+    }
+}
+
+/// The database could not be made ready.
+#[derive(Debug, Error)]
+pub enum DatabaseError {
+    /// The URL names nothing usable.
+    #[error(transparent)]
+    InvalidUrl(#[from] InvalidDatabaseUrl),
+    /// The first connection failed, with the driver's reason.
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
+    /// A migration failed.
+    #[error("cannot migrate the database: {0}")]
+    Migrate(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The pool could not be filled.
+    #[error("cannot open the connection pool: {0}")]
+    Pool(#[from] r2d2::Error),
+}
+
+/// A migrated database and its connection pool.
+#[derive(Debug, Clone)]
+pub struct Database {
+    repository: DieselOrderRepository,
+    backend: &'static str,
+}
+
+impl Database {
+    /// Connects to the database `url` names (`postgres://...` or a SQLite file path), applies pending migrations,
+    /// then opens the pool.
+    ///
+    /// # Errors
+    /// [`DatabaseError`] with the driver's own reason when any step fails.
+    pub fn connect(url: &str, options: &PoolOptions) -> Result<Self, DatabaseError> {
+        let backend = Backend::from_url(url)?;
+        let backend_name = match backend {
+            Backend::Postgres(_) => "postgres",
+            Backend::Sqlite(_) => "sqlite",
+        };
+        let manager = AnyConnectionManager::new(
+            backend,
+            SessionSettings {
+                statement_timeout: options.statement_timeout,
+            },
+        );
+        migrate(&mut manager.connect()?)?;
+        let pool = r2d2::Pool::builder()
+            .max_size(options.max_connections)
+            .min_idle(Some(1))
+            .connection_timeout(options.acquire_timeout)
+            .build(manager)?;
+        Ok(Self {
+            repository: DieselOrderRepository::new(pool),
+            backend: backend_name,
+        })
+    }
+
+    /// The repository over this database's pool.
+    pub fn repository(&self) -> DieselOrderRepository {
+        self.repository.clone()
+    }
+
+    /// `postgres` or `sqlite`.
+    pub const fn backend(&self) -> &'static str {
+        self.backend
+    }
+}
+
+/// Applies the pending migrations of the connection's backend.
+fn migrate(conn: &mut AnyConnection) -> Result<(), DatabaseError> {
+    let failed = |e| DatabaseError::Migrate(e);
+    match conn {
+        AnyConnection::Postgresql(pg) => {
+            pg.batch_execute(&format!("SELECT pg_advisory_lock({MIGRATION_LOCK_KEY})"))
+                .map_err(|e| failed(e.into()))?;
+            let applied = pg.run_pending_migrations(POSTGRES_MIGRATIONS).map(|_| ());
+            let unlocked =
+                pg.batch_execute(&format!("SELECT pg_advisory_unlock({MIGRATION_LOCK_KEY})"));
+            applied.map_err(failed)?;
+            unlocked.map_err(|e| failed(e.into()))
+        }
+        AnyConnection::Sqlite(sqlite) => sqlite
+            .run_pending_migrations(SQLITE_MIGRATIONS)
+            .map(|_| ())
+            .map_err(failed),
+    }
+}

@@ -1,0 +1,132 @@
+//! The diesel implementation of the `OrderRepository` port (Go kit's `cockroachdb/` repository), one code path for
+//! PostgreSQL and SQLite.
+
+use diesel::prelude::*;
+use diesel::result::Error as DieselError;
+use domain::{Order, OrderId, OrderRepository, RepositoryError, StatusChange};
+use r2d2::{Pool, PooledConnection};
+
+use super::connection::{AnyConnection, AnyConnectionManager};
+use super::errors::{from_diesel, from_pool, is_serialization_failure};
+use super::rows::{ItemRow, OrderRow, version_column};
+use super::schema::{order_items, orders};
+
+/// How often a transaction that lost a serialization race runs again before the caller hears `Unavailable`.
+const SERIALIZATION_ATTEMPTS: usize = 3;
+
+/// Orders in a SQL database, over a pool of blocking connections.
+#[derive(Clone)]
+pub struct DieselOrderRepository {
+    pool: Pool<AnyConnectionManager>,
+}
+
+impl std::fmt::Debug for DieselOrderRepository {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DieselOrderRepository")
+            .field("pool", &self.pool.state())
+            .finish()
+    }
+}
+
+impl DieselOrderRepository {
+    pub(crate) fn new(pool: Pool<AnyConnectionManager>) -> Self {
+        Self { pool }
+    }
+
+    /// The pool itself, so tests can exhaust it.
+    #[cfg(test)]
+    pub(crate) fn pool_for_tests(&self) -> &Pool<AnyConnectionManager> {
+        &self.pool
+    }
+
+    fn connection(&self) -> Result<PooledConnection<AnyConnectionManager>, RepositoryError> {
+        self.pool.get().map_err(from_pool)
+    }
+
+    /// Runs `work` in a transaction, again when it lost a serialization race (so a distributed PostgreSQL-compatible
+    /// database, which reports `40001` under contention, needs no other change).
+    fn in_transaction<T>(
+        &self,
+        work: impl Fn(&mut AnyConnection) -> Result<T, DieselError>,
+    ) -> Result<T, RepositoryError> {
+        let mut pooled = self.connection()?;
+        let conn: &mut AnyConnection = &mut pooled;
+        let mut attempt = 1;
+        loop {
+            match conn.transaction(|conn| work(conn)) {
+                Err(error)
+                    if is_serialization_failure(&error) && attempt < SERIALIZATION_ATTEMPTS =>
+                {
+                    attempt += 1
+                }
+                result => return result.map_err(from_diesel),
+            }
+        }
+    }
+}
+
+impl OrderRepository for DieselOrderRepository {
+    fn insert(&self, order: &Order) -> Result<(), RepositoryError> {
+        let order_row = OrderRow::from_order(order);
+        let item_rows = ItemRow::from_order(order);
+        self.in_transaction(|conn| {
+            diesel::insert_into(orders::table)
+                .values(&order_row)
+                .execute(conn)?;
+            // One multi-row INSERT for all items: one round trip, whatever the item count. diesel builds multi-row
+            // inserts per backend only, so this statement is written once and run on the inner connection.
+            let items = diesel::insert_into(order_items::table).values(&item_rows);
+            match conn {
+                AnyConnection::Postgresql(pg) => items.execute(pg)?,
+                AnyConnection::Sqlite(sqlite) => items.execute(sqlite)?,
+            };
+            Ok(())
+        })
+    }
+
+    fn find(&self, id: &OrderId) -> Result<Option<Order>, RepositoryError> {
+        let mut conn = self.connection()?;
+        // One round trip: the order's columns repeat on each item row, which costs less than a second query.
+        let rows: Vec<(OrderRow, ItemRow)> = orders::table
+            .inner_join(order_items::table)
+            .filter(orders::id.eq(id.as_bytes().as_slice()))
+            .order(order_items::line_no.asc())
+            .select((OrderRow::as_select(), ItemRow::as_select()))
+            .load(&mut conn)
+            .map_err(from_diesel)?;
+        let mut rows = rows.into_iter();
+        let Some((order_row, first_item)) = rows.next() else {
+            return Ok(None);
+        };
+        let items = std::iter::once(first_item)
+            .chain(rows.map(|(_, item)| item))
+            .collect();
+        order_row
+            .into_order(items)
+            .map(Some)
+            .map_err(|e| RepositoryError::Other(Box::new(e)))
+    }
+
+    fn update_status(&self, change: &StatusChange) -> Result<(), RepositoryError> {
+        let mut conn = self.connection()?;
+        // The compare-and-set: one conditional UPDATE, so two racing requests can never both apply a change.
+        let updated = diesel::update(
+            orders::table
+                .filter(orders::id.eq(change.id.as_bytes().as_slice()))
+                .filter(orders::status.eq(change.from.as_str()))
+                .filter(orders::version.eq(version_column(change.from_version))),
+        )
+        .set((
+            orders::status.eq(change.to.as_str()),
+            orders::updated_on.eq(change.at.unix_micros()),
+            orders::version.eq(version_column(change.from_version.next())),
+        ))
+        .execute(&mut conn)
+        .map_err(from_diesel)?;
+        if updated == 1 {
+            Ok(())
+        } else {
+            Err(RepositoryError::Conflict)
+        }
+    }
+}

@@ -1,0 +1,28 @@
+//! The tables, as diesel sees them. Only types both backends share (Binary, Text, BigInt, Integer), so one query
+//! serves PostgreSQL and SQLite.
+
+diesel::table! {
+    orders (id) {
+        id -> Binary,
+        customer_id -> Text,
+        restaurant_id -> Text,
+        status -> Text,
+        created_on -> BigInt,
+        updated_on -> BigInt,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
+    order_items (order_id, line_no) {
+        order_id -> Binary,
+        line_no -> Integer,
+        product_code -> Text,
+        name -> Text,
+        unit_price -> BigInt,
+        quantity -> Integer,
+    }
+}
+
+diesel::joinable!(order_items -> orders (order_id));
+diesel::allow_tables_to_appear_in_same_query!(orders, order_items);

@@ -1,0 +1,104 @@
+//! Fresh, throw-away databases for tests: a temporary SQLite file, or a PostgreSQL database with a unique name that
+//! is dropped afterwards. Compiled for this crate's tests and, with the `test-support` feature, for other crates'.
+#![allow(clippy::panic, clippy::expect_used)] // test support: a broken test environment should stop the test loudly
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use diesel::connection::SimpleConnection;
+use diesel::{Connection, PgConnection};
+
+/// The server tests create their databases on; override with `ORDERSVC_TEST_POSTGRES_URL`.
+const DEFAULT_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
+
+/// A database that exists for one test and is removed when dropped.
+#[derive(Debug)]
+pub struct TestDatabase {
+    url: String,
+    cleanup: Cleanup,
+}
+
+#[derive(Debug)]
+enum Cleanup {
+    Files(Vec<PathBuf>),
+    DropDatabase { admin_url: String, name: String },
+}
+
+fn unique_name(prefix: &str) -> String {
+    static COUNTER: AtomicU32 = AtomicU32::new(0);
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!(
+        "{prefix}_{}_{}_{nanos}",
+        std::process::id(),
+        COUNTER.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+impl TestDatabase {
+    /// A new SQLite file in the system's temporary directory.
+    pub fn sqlite() -> Self {
+        let path = std::env::temp_dir().join(format!("{}.db", unique_name("ordersvc_test")));
+        let files = ["", "-wal", "-shm"]
+            .iter()
+            .map(|suffix| PathBuf::from(format!("{}{suffix}", path.display())));
+        Self {
+            url: path.display().to_string(),
+            cleanup: Cleanup::Files(files.collect()),
+        }
+    }
+
+    /// A new, empty PostgreSQL database, or `None` when no server answers and this is not CI: then the test is
+    /// reported as skipped, loudly. In CI (`CI=true`) a missing server fails the test.
+    pub fn postgres() -> Option<Self> {
+        let admin_url = std::env::var("ORDERSVC_TEST_POSTGRES_URL")
+            .unwrap_or_else(|_| DEFAULT_ADMIN_URL.to_owned());
+        let mut admin = match PgConnection::establish(&admin_url) {
+            Ok(conn) => conn,
+            Err(error) if std::env::var("CI").is_ok_and(|v| v == "true") => {
+                panic!("PostgreSQL is required in CI but {admin_url} refused: {error}")
+            }
+            Err(error) => {
+                eprintln!(
+                    "SKIPPED: no PostgreSQL at {admin_url} ({error}); PostgreSQL tests did not run"
+                );
+                return None;
+            }
+        };
+        let name = unique_name("ordersvc_test");
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .expect("create the test database");
+        let base = admin_url
+            .rsplit_once('/')
+            .map_or(admin_url.as_str(), |(base, _)| base);
+        Some(Self {
+            url: format!("{base}/{name}"),
+            cleanup: Cleanup::DropDatabase { admin_url, name },
+        })
+    }
+
+    /// The URL to give the service (`DATABASE_URL`).
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        match &self.cleanup {
+            Cleanup::Files(files) => files.iter().for_each(|f| {
+                let _ = std::fs::remove_file(f);
+            }),
+            Cleanup::DropDatabase { admin_url, name } => {
+                if let Ok(mut admin) = PgConnection::establish(admin_url) {
+                    let _ = admin
+                        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+                }
+            }
+        }
+    }
+}
