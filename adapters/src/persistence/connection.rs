@@ -75,10 +75,10 @@ pub(crate) struct SessionSettings {
 #[derive(Debug, Error)]
 pub enum ConnectError {
     /// The server or file could not be opened.
-    #[error("cannot connect to the database: {0}")]
+    #[error("cannot connect to the database")]
     Connection(#[from] ConnectionError),
     /// The session settings could not be applied.
-    #[error("cannot configure the database session: {0}")]
+    #[error("cannot configure the database session")]
     Setup(#[from] diesel::result::Error),
 }
 

@@ -247,7 +247,7 @@ fn a_refused_postgres_connection_reports_the_drivers_reason() {
         &PoolOptions::default(),
     )
     .unwrap_err();
-    let message = error.to_string();
+    let message = format!("{error}: {}", std::error::Error::source(&error).unwrap());
     assert!(
         message.contains("cannot connect to the database") && message.contains("127.0.0.1"),
         "{message}"

@@ -52,7 +52,7 @@ impl Default for PoolOptions {
     }
 }
 
-/// The database could not be made ready.
+/// The database could not be made ready. The driver's reason is the error's `source()`.
 #[derive(Debug, Error)]
 pub enum DatabaseError {
     /// The URL names nothing usable.
@@ -62,10 +62,10 @@ pub enum DatabaseError {
     #[error(transparent)]
     Connect(#[from] ConnectError),
     /// A migration failed.
-    #[error("cannot migrate the database: {0}")]
+    #[error("cannot migrate the database")]
     Migrate(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// The pool could not be filled.
-    #[error("cannot open the connection pool: {0}")]
+    #[error("cannot open the connection pool")]
     Pool(#[from] r2d2::Error),
 }
 

@@ -7,7 +7,8 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use diesel::connection::SimpleConnection;
-use diesel::{Connection, PgConnection};
+use diesel::prelude::*;
+use diesel::sql_types::BigInt;
 
 /// The server tests create their databases on; override with `ORDERSVC_TEST_POSTGRES_URL`.
 const DEFAULT_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
@@ -84,6 +85,26 @@ impl TestDatabase {
     /// The URL to give the service (`DATABASE_URL`).
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// How many rows `table` (`orders` or `order_items`) holds, read straight from the database.
+    pub fn row_count(&self, table: &str) -> i64 {
+        #[derive(QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = BigInt)]
+            n: i64,
+        }
+        let query = diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"));
+        let count: Count = match &self.cleanup {
+            Cleanup::Files(_) => {
+                query.get_result(&mut SqliteConnection::establish(&self.url).expect("open SQLite"))
+            }
+            Cleanup::DropDatabase { .. } => {
+                query.get_result(&mut PgConnection::establish(&self.url).expect("connect"))
+            }
+        }
+        .expect("count rows");
+        count.n
     }
 }
 

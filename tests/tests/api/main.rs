@@ -1,4 +1,14 @@
-//! End-to-end tests: the real service over HTTP against real databases, plus the architecture's dependency rule.
+//! End-to-end tests: the real service over HTTP against real databases (a fresh SQLite file and a fresh PostgreSQL
+//! database per test), the binary's process behaviour, and the architecture's dependency rule. One test binary, so
+//! the dependency graph links once.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+mod helpers;
+
 mod architecture;
+mod bad_input;
+mod change_status;
+mod create_order;
+mod get_order;
+mod process;
+mod restart;

@@ -1,0 +1,53 @@
+//! The route table and the assembled actix `App`.
+
+use std::sync::Arc;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::from_fn;
+use actix_web::{App, HttpResponse, Resource, web};
+use application::OrderService;
+
+use super::error::ApiError;
+use super::handlers;
+use super::middleware::request_context;
+
+/// The whole HTTP API over `service`: the routes, the request id and access log middleware, and problem responses
+/// for unknown paths (404) and methods (405).
+///
+/// Build one per worker: `HttpServer::new(move || adapters::http::app(service.clone()))`. Every worker shares the
+/// one service; its calls run on actix's blocking pool.
+pub fn app(
+    service: Arc<dyn OrderService>,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(web::Data::from(service))
+        .wrap(from_fn(request_context))
+        // Before `/orders/{id}`, which would match `status` as an id.
+        .service(resource("/orders/status", "POST").route(web::post().to(handlers::change_status)))
+        .service(resource("/orders/{id}", "GET").route(web::get().to(handlers::find_order)))
+        .service(resource("/orders", "POST").route(web::post().to(handlers::place_order)))
+        .default_service(web::to(route_not_found))
+}
+
+/// A resource that answers any method it has no route for with a 405 naming the methods in `allow`.
+fn resource(path: &str, allow: &'static str) -> Resource {
+    web::resource(path).default_service(web::to(move || method_not_allowed(allow)))
+}
+
+/// The fallback for a path no route has.
+async fn route_not_found() -> Result<HttpResponse, ApiError> {
+    Err(ApiError::route_not_found())
+}
+
+async fn method_not_allowed(allow: &'static str) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::method_not_allowed(allow))
+}

@@ -1,0 +1,123 @@
+//! Configuration: each setting is a flag or an environment variable (the flag wins), with a default that runs a
+//! single instance on an embedded SQLite file.
+
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use adapters::persistence::PoolOptions;
+use clap::Parser;
+
+/// ordersvc: an order service over HTTP, on PostgreSQL or an embedded SQLite file.
+#[derive(Debug, Clone, Parser)]
+#[command(name = "ordersvc", version, about)]
+pub struct Config {
+    /// Address to listen on.
+    #[arg(long, env = "HTTP_ADDR", default_value = "0.0.0.0:8080")]
+    pub http_addr: SocketAddr,
+
+    /// `postgres://user@host:port/db`, or the path of a SQLite file (created if missing).
+    #[arg(long, env = "DATABASE_URL", default_value = "orders.db")]
+    pub database_url: String,
+
+    /// Most database connections held open by this instance.
+    #[arg(long, env = "DB_POOL_SIZE", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub db_pool_size: u32,
+
+    /// Longest a request waits for a free database connection before it gets a 503, in milliseconds.
+    #[arg(long, env = "DB_ACQUIRE_TIMEOUT_MS", default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub db_acquire_timeout_ms: u64,
+
+    /// Longest a statement may run (PostgreSQL) or wait for the write lock (SQLite), in milliseconds.
+    #[arg(long, env = "DB_STATEMENT_TIMEOUT_MS", default_value_t = 5000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub db_statement_timeout_ms: u64,
+
+    /// HTTP worker threads (default: one per CPU core).
+    #[arg(long, env = "HTTP_WORKERS", value_parser = clap::value_parser!(u16).range(1..=1024))]
+    pub http_workers: Option<u16>,
+
+    /// On SIGTERM or SIGINT, how long in-flight requests may take to finish before the process exits, in seconds.
+    #[arg(long, env = "SHUTDOWN_TIMEOUT_SECS", default_value_t = 30)]
+    pub shutdown_timeout_secs: u64,
+}
+
+impl Config {
+    /// Reads flags and environment; on a bad value, returns clap's error (the caller prints its first line).
+    ///
+    /// # Errors
+    /// [`clap::Error`] for an unknown flag or an invalid value, and for `--help`/`--version` (not failures).
+    pub fn from_env_and_args() -> Result<Self, clap::Error> {
+        Self::try_parse()
+    }
+
+    /// The pool settings.
+    pub fn pool_options(&self) -> PoolOptions {
+        PoolOptions {
+            max_connections: self.db_pool_size,
+            acquire_timeout: Duration::from_millis(self.db_acquire_timeout_ms),
+            statement_timeout: Duration::from_millis(self.db_statement_timeout_ms),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Config, clap::Error> {
+        Config::try_parse_from(std::iter::once("ordersvc").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn defaults_serve_on_8080_with_a_sqlite_file() {
+        // Only meaningful when the environment does not set these; CI does not.
+        if std::env::var_os("HTTP_ADDR").is_none() && std::env::var_os("DATABASE_URL").is_none() {
+            let config = parse(&[]).unwrap();
+            assert_eq!(config.http_addr.to_string(), "0.0.0.0:8080");
+            assert_eq!(config.database_url, "orders.db");
+        }
+    }
+
+    #[test]
+    fn flags_set_every_setting() {
+        let config = parse(&[
+            "--http-addr=127.0.0.1:9000",
+            "--database-url=postgres://h/db",
+            "--db-pool-size=3",
+            "--db-acquire-timeout-ms=150",
+            "--db-statement-timeout-ms=700",
+            "--http-workers=2",
+            "--shutdown-timeout-secs=4",
+        ])
+        .unwrap();
+        let pool = config.pool_options();
+        assert_eq!(
+            (
+                config.http_addr.port(),
+                config.http_workers,
+                config.shutdown_timeout_secs
+            ),
+            (9000, Some(2), 4)
+        );
+        assert_eq!(
+            (
+                pool.max_connections,
+                pool.acquire_timeout.as_millis(),
+                pool.statement_timeout.as_millis()
+            ),
+            (3, 150, 700)
+        );
+    }
+
+    #[test]
+    fn bad_values_are_refused() {
+        for args in [
+            &["--http-addr=nowhere"][..],
+            &["--db-pool-size=0"],
+            &["--http-workers=0"],
+            &["--db-acquire-timeout-ms=-1"],
+            &["--no-such-flag"],
+        ] {
+            assert!(parse(args).is_err(), "{args:?}");
+        }
+    }
+}
