@@ -22,8 +22,13 @@ pub struct TestDatabase {
 
 #[derive(Debug)]
 enum Cleanup {
-    Files(Vec<PathBuf>),
-    DropDatabase { admin_url: String, name: String },
+    /// The SQLite file's own directory: removing it also keeps a connection the pool opens late from recreating
+    /// the file.
+    Directory(PathBuf),
+    DropDatabase {
+        admin_url: String,
+        name: String,
+    },
 }
 
 fn unique_name(prefix: &str) -> String {
@@ -40,15 +45,14 @@ fn unique_name(prefix: &str) -> String {
 }
 
 impl TestDatabase {
-    /// A new SQLite file in the system's temporary directory.
+    /// A new SQLite file, in a directory of its own under the system's temporary directory.
     pub fn sqlite() -> Self {
-        let path = std::env::temp_dir().join(format!("{}.db", unique_name("ordersvc_test")));
-        let files = ["", "-wal", "-shm"]
-            .iter()
-            .map(|suffix| PathBuf::from(format!("{}{suffix}", path.display())));
+        let directory = std::env::temp_dir().join(unique_name("ordersvc_test"));
+        std::fs::create_dir(&directory).expect("create a temporary directory");
+        let url = directory.join("orders.db").display().to_string();
         Self {
-            url: path.display().to_string(),
-            cleanup: Cleanup::Files(files.collect()),
+            url,
+            cleanup: Cleanup::Directory(directory),
         }
     }
 
@@ -96,7 +100,7 @@ impl TestDatabase {
         }
         let query = diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"));
         let count: Count = match &self.cleanup {
-            Cleanup::Files(_) => {
+            Cleanup::Directory(_) => {
                 query.get_result(&mut SqliteConnection::establish(&self.url).expect("open SQLite"))
             }
             Cleanup::DropDatabase { .. } => {
@@ -111,9 +115,9 @@ impl TestDatabase {
 impl Drop for TestDatabase {
     fn drop(&mut self) {
         match &self.cleanup {
-            Cleanup::Files(files) => files.iter().for_each(|f| {
-                let _ = std::fs::remove_file(f);
-            }),
+            Cleanup::Directory(directory) => {
+                let _ = std::fs::remove_dir_all(directory);
+            }
             Cleanup::DropDatabase { admin_url, name } => {
                 if let Ok(mut admin) = PgConnection::establish(admin_url) {
                     let _ = admin
