@@ -35,7 +35,16 @@ pub struct Config {
     #[arg(long, env = "HTTP_WORKERS", value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub http_workers: Option<u16>,
 
-    /// On SIGTERM or SIGINT, how long in-flight requests may take to finish before the process exits, in seconds.
+    /// At start, how long to keep trying to reach the database (with backoff) before giving up, in seconds.
+    #[arg(long, env = "DB_CONNECT_TIMEOUT_SECS", default_value_t = 30)]
+    pub db_connect_timeout_secs: u64,
+
+    /// On SIGTERM or SIGINT, how long to keep serving with readiness failing, so load balancers take the instance
+    /// out before it stops accepting, in seconds.
+    #[arg(long, env = "SHUTDOWN_GRACE_SECS", default_value_t = 5)]
+    pub shutdown_grace_secs: u64,
+
+    /// After the grace period, how long in-flight requests may take to finish before the process exits, in seconds.
     #[arg(long, env = "SHUTDOWN_TIMEOUT_SECS", default_value_t = 30)]
     pub shutdown_timeout_secs: u64,
 }
@@ -87,6 +96,8 @@ mod tests {
             "--db-statement-timeout-ms=700",
             "--http-workers=2",
             "--shutdown-timeout-secs=4",
+            "--shutdown-grace-secs=6",
+            "--db-connect-timeout-secs=7",
         ])
         .unwrap();
         let pool = config.pool_options();
@@ -97,6 +108,10 @@ mod tests {
                 config.shutdown_timeout_secs
             ),
             (9000, Some(2), 4)
+        );
+        assert_eq!(
+            (config.shutdown_grace_secs, config.db_connect_timeout_secs),
+            (6, 7)
         );
         assert_eq!(
             (

@@ -1,10 +1,13 @@
-//! Start-up and shutdown: the composition root wires adapters to the core, then serves until a signal.
+//! Start-up and shutdown: the composition root wires adapters to the core, then serves until a signal and drains.
 
-use std::net::TcpListener;
+use std::net::{SocketAddr, TcpListener};
+
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use actix_web::HttpServer;
 use actix_web::dev::{Server, ServerHandle};
+use adapters::http::{Health, HttpContext};
 use adapters::persistence::Database;
 use adapters::system::{SystemClock, UuidV7Generator};
 use anyhow::Context;
@@ -12,42 +15,57 @@ use application::{CoreOrderService, LoggingService, OrderService};
 
 use crate::Config;
 
+/// How long the readiness probe waits for a database round trip.
+const READINESS_TIMEOUT: Duration = Duration::from_secs(1);
+
+/// The longest pause between two start-up attempts to reach the database.
+const MAX_CONNECT_BACKOFF: Duration = Duration::from_secs(5);
+
 /// A built service: database migrated, socket bound, not yet serving.
 pub struct Application {
     server: Server,
-    port: u16,
+    address: SocketAddr,
+    health: Arc<Health>,
+    grace: Duration,
 }
 
 impl Application {
-    /// Connects to and migrates the database, wires the service and binds the listener (port 0 picks a free port).
+    /// Connects to and migrates the database (waiting for it, with backoff, up to the configured time), wires the
+    /// service and binds the listener (port 0 picks a free port).
     ///
     /// # Errors
-    /// When the database cannot be reached or migrated, or the address cannot be bound.
+    /// When the database cannot be reached in time or migrated, or the address cannot be bound.
     pub fn build(config: &Config) -> anyhow::Result<Self> {
-        let database = Database::connect(&config.database_url, &config.pool_options())?;
+        let database = connect_with_retry(config)?;
         log::info!(
             "database ready: {} (pool of {})",
             database.backend(),
             config.db_pool_size
         );
-        let service = wire(&database);
+        let health = Arc::new(health_of(&database));
+        let context = HttpContext::new(wire(&database), Arc::clone(&health));
         let listener = TcpListener::bind(config.http_addr)
             .with_context(|| format!("cannot listen on {}", config.http_addr))?;
-        let port = listener.local_addr()?.port();
-        let mut server = HttpServer::new(move || adapters::http::app(Arc::clone(&service)))
+        let address = listener.local_addr()?;
+        let mut server = HttpServer::new(move || adapters::http::app(context.clone()))
             .disable_signals()
             .shutdown_timeout(config.shutdown_timeout_secs);
         if let Some(workers) = config.http_workers {
             server = server.workers(usize::from(workers));
         }
         let server = server.listen(listener)?.run();
-        log::info!("listening on {}:{port}", config.http_addr.ip());
-        Ok(Self { server, port })
+        let grace = Duration::from_secs(config.shutdown_grace_secs);
+        Ok(Self {
+            server,
+            address,
+            health,
+            grace,
+        })
     }
 
     /// The port the service listens on.
     pub const fn port(&self) -> u16 {
-        self.port
+        self.address.port()
     }
 
     /// A handle that stops the server (gracefully with `stop(true)`).
@@ -55,15 +73,24 @@ impl Application {
         self.server.handle()
     }
 
-    /// Serves until SIGTERM or SIGINT, then stops accepting, lets in-flight requests finish and returns.
+    /// Serves until SIGTERM or SIGINT, then drains: readiness fails at once, every route keeps serving for the grace
+    /// period (so load balancers take the instance out), then the server stops accepting, lets in-flight requests
+    /// finish and returns.
     ///
     /// # Errors
     /// When the server fails.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        let handle = self.server.handle();
+        // Installed before the "listening" line, so a signal sent as soon as the service says it serves drains it.
+        let signals = ShutdownSignals::install()?;
+        let (handle, health, grace) = (self.server.handle(), Arc::clone(&self.health), self.grace);
         actix_web::rt::spawn(async move {
-            let signal = shutdown_signal().await;
-            log::info!("{signal} received: finishing in-flight requests, then exiting");
+            let signal = signals.recv().await;
+            health.start_draining();
+            log::info!(
+                "{signal} received: readiness fails now; serving {grace:?} more, then draining"
+            );
+            actix_web::rt::time::sleep(grace).await;
+            log::info!("grace period over: no new connections; finishing in-flight requests");
             handle.stop(true).await;
         });
         self.run().await
@@ -74,7 +101,31 @@ impl Application {
     /// # Errors
     /// When the server fails.
     pub async fn run(self) -> std::io::Result<()> {
+        log::info!("listening on {}", self.address);
         self.server.await
+    }
+}
+
+/// Connects to the database, trying again with exponential backoff while it is unreachable, for up to the configured
+/// time. A misconfiguration (bad URL, failed migration) fails at once.
+fn connect_with_retry(config: &Config) -> anyhow::Result<Database> {
+    let deadline = Instant::now() + Duration::from_secs(config.db_connect_timeout_secs);
+    let mut backoff = Duration::from_millis(100);
+    let mut attempt = 1;
+    loop {
+        match Database::connect(&config.database_url, &config.pool_options()) {
+            Ok(database) => return Ok(database),
+            Err(error) if error.is_transient() && Instant::now() + backoff < deadline => {
+                log::warn!(
+                    "database unreachable (attempt {attempt}), retrying in {backoff:?}: {:#}",
+                    anyhow::Error::from(error)
+                );
+                std::thread::sleep(backoff);
+                backoff = (backoff * 2).min(MAX_CONNECT_BACKOFF);
+                attempt += 1;
+            }
+            Err(error) => return Err(error.into()),
+        }
     }
 }
 
@@ -84,27 +135,52 @@ fn wire(database: &Database) -> Arc<dyn OrderService> {
     Arc::new(LoggingService::new(core))
 }
 
-/// Waits for SIGTERM or SIGINT and names it. actix's own handling would force-stop on SIGINT; both drain here.
-async fn shutdown_signal() -> &'static str {
-    #[cfg(unix)]
-    {
+/// Readiness: the database answers a round trip within [`READINESS_TIMEOUT`].
+fn health_of(database: &Database) -> Health {
+    let database = database.clone();
+    Health::new(Box::new(move || {
+        database.ping(READINESS_TIMEOUT).map_err(Into::into)
+    }))
+}
+
+/// SIGTERM and SIGINT, both meaning "drain and exit". actix's own handling would force-stop on SIGINT.
+#[cfg(unix)]
+struct ShutdownSignals {
+    terminate: tokio::signal::unix::Signal,
+    interrupt: tokio::signal::unix::Signal,
+}
+
+#[cfg(unix)]
+impl ShutdownSignals {
+    /// Takes over both signals from now on.
+    fn install() -> std::io::Result<Self> {
         use tokio::signal::unix::{SignalKind, signal};
-        match (
-            signal(SignalKind::terminate()),
-            signal(SignalKind::interrupt()),
-        ) {
-            (Ok(mut term), Ok(mut int)) => tokio::select! {
-                _ = term.recv() => "SIGTERM",
-                _ = int.recv() => "SIGINT",
-            },
-            _ => {
-                log::error!("cannot install signal handlers; stop the process with SIGKILL");
-                std::future::pending().await
-            }
+        Ok(Self {
+            terminate: signal(SignalKind::terminate())?,
+            interrupt: signal(SignalKind::interrupt())?,
+        })
+    }
+
+    /// Waits for either signal and names it.
+    async fn recv(mut self) -> &'static str {
+        tokio::select! {
+            _ = self.terminate.recv() => "SIGTERM",
+            _ = self.interrupt.recv() => "SIGINT",
         }
     }
-    #[cfg(not(unix))]
-    {
+}
+
+/// Ctrl-C, where there are no Unix signals.
+#[cfg(not(unix))]
+struct ShutdownSignals;
+
+#[cfg(not(unix))]
+impl ShutdownSignals {
+    fn install() -> std::io::Result<Self> {
+        Ok(Self)
+    }
+
+    async fn recv(self) -> &'static str {
         let _ = tokio::signal::ctrl_c().await;
         "Ctrl-C"
     }

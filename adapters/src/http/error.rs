@@ -96,6 +96,11 @@ impl ApiError {
         }
     }
 
+    /// The instance cannot take traffic now, for `reason` (told to the client: a probe's reader is an operator).
+    pub(crate) fn not_ready(reason: String) -> Self {
+        Self::new(ProblemCode::Unavailable, reason)
+    }
+
     /// A server fault caused by `source`.
     pub(crate) fn internal(source: impl Into<BoxError>) -> Self {
         Self {
@@ -248,9 +253,10 @@ impl From<ParseOrderIdError> for ApiError {
 }
 
 impl From<BlockingError> for ApiError {
-    /// The blocking pool is gone (shutting down) or the call panicked: the request may succeed on a retry.
+    /// The service call panicked (the blocking pool outlives every request, so that is the only cause): a server
+    /// fault, answered like any other, while the instance keeps serving.
     fn from(error: BlockingError) -> Self {
-        Self::unavailable(error)
+        Self::internal(error)
     }
 }
 

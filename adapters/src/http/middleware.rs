@@ -1,5 +1,8 @@
 //! The request context middleware: the request id, problem bodies for every error, and the access log.
 
+use std::any::Any;
+use std::panic::AssertUnwindSafe;
+
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::error::InternalError;
@@ -7,10 +10,12 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderMap, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpResponse};
+use futures_util::FutureExt;
 
 use super::access_log::AccessLog;
 use super::error::{ApiError, PROBLEM_JSON};
 use super::request_id::{RequestId, X_REQUEST_ID};
+use super::unread_body::BodyWatch;
 
 /// Wraps every request:
 /// 1. takes the client's `X-Request-ID` when sane (or makes one), stores it in the request's extensions for the
@@ -18,9 +23,10 @@ use super::request_id::{RequestId, X_REQUEST_ID};
 /// 2. renders every error as a problem carrying that id: a handler's [`ApiError`] again with the id, and an error
 ///    actix answered by itself (an unmatched path, a refused body) by its status, so no error is ever `text/plain`;
 ///    5xx errors are logged here, once, with their causes;
-/// 3. writes one access log line.
+/// 3. says `Connection: close` when it answers before the body was read (see [`BodyWatch`]);
+/// 4. writes one access log line.
 pub(crate) async fn request_context(
-    req: ServiceRequest,
+    mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let request_id = req
@@ -30,19 +36,27 @@ pub(crate) async fn request_context(
         .unwrap_or_else(RequestId::generate);
     req.extensions_mut().insert(request_id.clone());
     let access = AccessLog::start(&req);
+    let body = BodyWatch::install(&mut req);
     // Holding a clone of the request across `next` would make actix's router panic, so an `Err` (which no service
     // of this app returns: handlers' errors arrive as responses) is answered through the error itself.
-    let mut response = match next.call(req).await {
+    // A panicking handler becomes a 500 like any server fault, and the worker keeps serving.
+    let outcome = AssertUnwindSafe(next.call(req))
+        .catch_unwind()
+        .await
+        .unwrap_or_else(|panic| Err(ApiError::internal(panic_message(&*panic)).into()));
+    let mut response = match outcome {
         Ok(response) => with_problem(response, &request_id),
         Err(error) => {
             let status = error.as_response_error().status_code();
             let mut problem = problem(Some(&error), status, &request_id);
             set_request_id(problem.headers_mut(), &request_id);
+            body.close_if_unread(problem.head_mut());
             access.finish(status, &request_id);
             return Err(InternalError::from_response(error.to_string(), problem).into());
         }
     };
     set_request_id(response.headers_mut(), &request_id);
+    body.close_if_unread(response.response_mut().head_mut());
     access.finish(response.status(), &request_id);
     Ok(response)
 }
@@ -85,6 +99,16 @@ fn problem(
     fallback.to_response(Some(request_id))
 }
 
+/// What a panic said, for the log.
+fn panic_message(panic: &(dyn Any + Send)) -> String {
+    let text = panic
+        .downcast_ref::<&str>()
+        .copied()
+        .or_else(|| panic.downcast_ref::<String>().map(String::as_str))
+        .unwrap_or("a panic without a message");
+    format!("a handler panicked: {text}")
+}
+
 fn is_problem(headers: &HeaderMap) -> bool {
     headers
         .get(CONTENT_TYPE)
@@ -95,5 +119,56 @@ fn set_request_id(headers: &mut HeaderMap, request_id: &RequestId) {
     // A request id is visible ASCII by construction, so this always succeeds.
     if let Ok(value) = HeaderValue::from_str(request_id.as_str()) {
         headers.insert(X_REQUEST_ID, value);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::middleware::from_fn;
+    use actix_web::{App, HttpResponse, test, web};
+
+    use super::request_context;
+
+    #[actix_web::test]
+    async fn a_panicking_handler_is_a_500_problem_and_the_app_keeps_serving() {
+        let app = test::init_service(
+            App::new()
+                .wrap(from_fn(request_context))
+                .route(
+                    "/panic",
+                    web::get().to(|| async {
+                        if true {
+                            panic!("a bug in a handler");
+                        }
+                        HttpResponse::Ok().finish()
+                    }),
+                )
+                .route(
+                    "/fine",
+                    web::get().to(|| async { HttpResponse::Ok().finish() }),
+                ),
+        )
+        .await;
+        // The panic reaches actix as the middleware's error, which actix sends as this response.
+        let request = test::TestRequest::get().uri("/panic").to_request();
+        let response = test::try_call_service(&app, request)
+            .await
+            .err()
+            .unwrap()
+            .error_response();
+        assert_eq!(response.status().as_u16(), 500);
+        assert!(response.headers().contains_key("x-request-id"));
+        let body = actix_web::body::to_bytes(response.into_body())
+            .await
+            .unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&body).unwrap();
+        assert_eq!(body["code"], "internal");
+        assert!(
+            !body["detail"].as_str().unwrap().contains("a bug"),
+            "{body}"
+        );
+        let response =
+            test::call_service(&app, test::TestRequest::get().uri("/fine").to_request()).await;
+        assert_eq!(response.status().as_u16(), 200);
     }
 }

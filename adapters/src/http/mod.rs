@@ -16,16 +16,19 @@ mod dto;
 mod error;
 mod etag;
 mod handlers;
+mod health;
 mod middleware;
 mod problem;
 mod request_id;
 mod routes;
+mod unread_body;
 
 #[cfg(test)]
 mod tests;
 
 pub use body::BODY_LIMIT;
 pub use error::ApiError;
+pub use health::{Health, Probe};
 pub use problem::ProblemCode;
 pub use request_id::{RequestId, current_request_id};
-pub use routes::app;
+pub use routes::{HttpContext, app};

@@ -10,15 +10,30 @@ use application::OrderService;
 
 use super::error::ApiError;
 use super::handlers;
+use super::health::{self, Health};
 use super::middleware::request_context;
 
-/// The whole HTTP API over `service`: the routes, the request id and access log middleware, and problem responses
-/// for unknown paths (404) and methods (405).
+/// What the HTTP transport serves with; cheap to clone, one clone per worker, all sharing the same instances.
+#[derive(Clone)]
+pub struct HttpContext {
+    service: Arc<dyn OrderService>,
+    health: Arc<Health>,
+}
+
+impl HttpContext {
+    /// The order service behind the API routes, and the instance's health behind the probes.
+    pub fn new(service: Arc<dyn OrderService>, health: Arc<Health>) -> Self {
+        Self { service, health }
+    }
+}
+
+/// The whole HTTP API: the order routes, the health probes, the request id and access log middleware, and problem
+/// responses for unknown paths (404) and methods (405).
 ///
-/// Build one per worker: `HttpServer::new(move || adapters::http::app(service.clone()))`. Every worker shares the
+/// Build one per worker: `HttpServer::new(move || adapters::http::app(context.clone()))`. Every worker shares the
 /// one service; its calls run on actix's blocking pool.
 pub fn app(
-    service: Arc<dyn OrderService>,
+    context: HttpContext,
 ) -> App<
     impl ServiceFactory<
         ServiceRequest,
@@ -29,8 +44,11 @@ pub fn app(
     >,
 > {
     App::new()
-        .app_data(web::Data::from(service))
+        .app_data(web::Data::from(context.service))
+        .app_data(web::Data::from(context.health))
         .wrap(from_fn(request_context))
+        .service(resource("/healthz", "GET").route(web::get().to(health::liveness)))
+        .service(resource("/readyz", "GET").route(web::get().to(health::readiness)))
         // Before `/orders/{id}`, which would match `status` as an id.
         .service(resource("/orders/status", "POST").route(web::post().to(handlers::change_status)))
         .service(resource("/orders/{id}", "GET").route(web::get().to(handlers::find_order)))

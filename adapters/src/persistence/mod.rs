@@ -17,6 +17,7 @@ use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use domain::RepositoryError;
 use thiserror::Error;
 
 pub use connection::{AnyConnection, Backend, ConnectError, InvalidDatabaseUrl};
@@ -69,6 +70,13 @@ pub enum DatabaseError {
     Pool(#[from] r2d2::Error),
 }
 
+impl DatabaseError {
+    /// Whether trying again later may succeed: the server was unreachable, not misconfigured.
+    pub const fn is_transient(&self) -> bool {
+        matches!(self, Self::Connect(_) | Self::Pool(_))
+    }
+}
+
 /// A migrated database and its connection pool.
 #[derive(Debug, Clone)]
 pub struct Database {
@@ -109,6 +117,14 @@ impl Database {
     /// The repository over this database's pool.
     pub fn repository(&self) -> DieselOrderRepository {
         self.repository.clone()
+    }
+
+    /// One round trip to the database within `timeout`, pool check-out included: the readiness probe.
+    ///
+    /// # Errors
+    /// `Unavailable` when no connection is free in time or the database does not answer.
+    pub fn ping(&self, timeout: Duration) -> Result<(), RepositoryError> {
+        self.repository.ping(timeout)
     }
 
     /// `postgres` or `sqlite`.

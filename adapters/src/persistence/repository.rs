@@ -1,7 +1,10 @@
 //! The diesel implementation of the `OrderRepository` port (Go kit's `cockroachdb/` repository), one code path for
 //! PostgreSQL and SQLite.
 
+use std::time::Duration;
+
 use diesel::prelude::*;
+use diesel::r2d2::R2D2Connection;
 use diesel::result::Error as DieselError;
 use domain::{Order, OrderId, OrderRepository, RepositoryError, StatusChange};
 use r2d2::{Pool, PooledConnection};
@@ -37,6 +40,13 @@ impl DieselOrderRepository {
     #[cfg(test)]
     pub(crate) fn pool_for_tests(&self) -> &Pool<AnyConnectionManager> {
         &self.pool
+    }
+
+    /// One round trip within `timeout` (waiting for a pooled connection included).
+    pub(crate) fn ping(&self, timeout: Duration) -> Result<(), RepositoryError> {
+        let mut conn = self.pool.get_timeout(timeout).map_err(from_pool)?;
+        let conn: &mut AnyConnection = &mut conn;
+        conn.ping().map_err(from_diesel)
     }
 
     fn connection(&self) -> Result<PooledConnection<AnyConnectionManager>, RepositoryError> {

@@ -59,15 +59,23 @@ pub struct TestApp {
 impl TestApp {
     /// Starts the service on `127.0.0.1:0` against `database`, and returns once it listens.
     pub fn spawn(database: &TestDatabase) -> Self {
-        let config = Config {
+        Self::spawn_with(database.url(), |_| {})
+    }
+
+    /// Starts the service against the database at `url`, with the test configuration as `edit` changes it.
+    pub fn spawn_with(url: &str, edit: impl FnOnce(&mut Config)) -> Self {
+        let mut config = Config {
             http_addr: "127.0.0.1:0".parse().unwrap(),
-            database_url: database.url().to_owned(),
+            database_url: url.to_owned(),
             db_pool_size: 8,
             db_acquire_timeout_ms: 2000,
             db_statement_timeout_ms: 5000,
             http_workers: Some(2),
+            db_connect_timeout_secs: 5,
+            shutdown_grace_secs: 0,
             shutdown_timeout_secs: 5,
         };
+        edit(&mut config);
         let (sender, receiver) = std::sync::mpsc::channel();
         let thread = std::thread::spawn(move || {
             actix_web::rt::System::new().block_on(async move {

@@ -6,9 +6,10 @@ use std::net::TcpStream;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::{OnceLock, mpsc};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::helpers::{TestDatabase, order_json};
+use crate::tcp_proxy::{TcpProxy, address_of, via_port};
 
 /// The `ordersvc` binary of this build profile, brought up to date once per test run (`cargo test -p tests` alone
 /// would not rebuild it; when it is fresh this costs a fraction of a second).
@@ -30,33 +31,76 @@ fn ordersvc() -> PathBuf {
         .clone()
 }
 
-/// Starts the binary on a free port and returns it with the port it logged.
-fn start(database: &TestDatabase) -> (Child, u16, mpsc::Receiver<String>) {
-    let mut child = Command::new(ordersvc())
+/// A running `ordersvc` process, the port it logged, and its log lines.
+struct Process {
+    child: Child,
+    port: u16,
+    logs: mpsc::Receiver<String>,
+}
+
+/// Starts the binary on a free port with `env` (besides the database) and waits until it logs where it listens.
+fn start(database_url: &str, env: &[(&str, &str)]) -> Process {
+    let mut command = Command::new(ordersvc());
+    command
         .env_clear()
         .env("HTTP_ADDR", "127.0.0.1:0")
-        .env("DATABASE_URL", database.url())
-        .env("RUST_LOG", "info")
+        .env("DATABASE_URL", database_url)
+        .env("RUST_LOG", "info");
+    command
+        .env("SHUTDOWN_GRACE_SECS", "0")
+        .envs(env.iter().copied());
+    let mut child = command
         .stderr(Stdio::piped())
         .stdout(Stdio::null())
         .spawn()
         .unwrap();
-    let (lines, receiver) = mpsc::channel();
+    let (lines, logs) = mpsc::channel();
     let stderr = child.stderr.take().unwrap();
     std::thread::spawn(move || {
         for line in BufReader::new(stderr).lines().map_while(Result::ok) {
             let _ = lines.send(line);
         }
     });
-    let port = loop {
-        let line = receiver
-            .recv_timeout(Duration::from_secs(30))
-            .expect("ordersvc logged no 'listening on'");
-        if let Some(address) = line.split("listening on ").nth(1) {
-            break address.rsplit(':').next().unwrap().trim().parse().unwrap();
+    let port = wait_for_line(&logs, "listening on ", Duration::from_secs(30))
+        .rsplit(':')
+        .next()
+        .and_then(|port| port.trim().parse().ok())
+        .expect("a port in the 'listening on' line");
+    Process { child, port, logs }
+}
+
+/// The first log line containing `needle`, waiting at most `timeout`.
+fn wait_for_line(logs: &mpsc::Receiver<String>, needle: &str, timeout: Duration) -> String {
+    let deadline = Instant::now() + timeout;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match logs.recv_timeout(left) {
+            Ok(line) if line.contains(needle) => return line,
+            Ok(_) => {}
+            Err(_) => panic!("ordersvc logged no line with {needle:?} within {timeout:?}"),
         }
-    };
-    (child, port, receiver)
+    }
+}
+
+/// One request on a fresh connection: status and body.
+fn http(port: u16, method: &str, path: &str, body: Option<&str>) -> (u16, String) {
+    let agent: ureq::Agent = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .build()
+        .into();
+    let request = ureq::http::Request::builder()
+        .method(method)
+        .uri(format!("http://127.0.0.1:{port}{path}"))
+        .header("Content-Type", "application/json");
+    let mut response = match body {
+        Some(body) => agent.run(request.body(body.to_owned()).unwrap()),
+        None => agent.run(request.body(()).unwrap()),
+    }
+    .unwrap();
+    (
+        response.status().as_u16(),
+        response.body_mut().read_to_string().unwrap(),
+    )
 }
 
 fn signal(child: &Child, name: &str) {
@@ -78,32 +122,47 @@ fn wait_for_exit(child: &mut Child) -> std::process::ExitStatus {
     panic!("ordersvc did not exit within 10 s of the signal");
 }
 
-/// Sends a request's head and half its body, signals the process, then sends the rest: the request must complete.
+/// On one connection: a whole request (so a worker surely owns the connection), then the head and half the body of
+/// a second; the process is signalled; then the rest is sent. The second request must complete.
 fn an_in_flight_request_completes_after(signal_name: &str) {
     let database = TestDatabase::sqlite();
-    let (mut child, port, _logs) = start(&database);
-    let body = order_json().to_string();
-    let (first, rest) = body.split_at(body.len() / 2);
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    write!(
-        stream,
-        "POST /orders HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{first}",
-        body.len()
-    )
-    .unwrap();
-    stream.flush().unwrap();
-    std::thread::sleep(Duration::from_millis(300));
-    signal(&child, signal_name);
-    std::thread::sleep(Duration::from_millis(300));
-    stream.write_all(rest.as_bytes()).unwrap();
-    let mut response = String::new();
+    let mut process = start(database.url(), &[]);
+    let mut stream = TcpStream::connect(("127.0.0.1", process.port)).unwrap();
     stream
         .set_read_timeout(Some(Duration::from_secs(10)))
         .unwrap();
-    let _ = stream.read_to_string(&mut response);
-    assert!(response.starts_with("HTTP/1.1 201"), "{response}");
+    write!(stream, "GET /healthz HTTP/1.1\r\nHost: localhost\r\n\r\n").unwrap();
+    let mut head = [0; 512];
+    let read = stream.read(&mut head).unwrap();
     assert!(
-        wait_for_exit(&mut child).success(),
+        head[..read].starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&head[..read])
+    );
+
+    let body = order_json().to_string();
+    let (first, rest) = body.split_at(body.len() / 2);
+    let length = body.len();
+    write!(
+        stream,
+        "POST /orders HTTP/1.1\r\nHost: localhost\r\nContent-Type: application/json\r\nContent-Length: {length}\r\n\r\n{first}"
+    )
+    .unwrap();
+    stream.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(200));
+    signal(&process.child, signal_name);
+    wait_for_line(&process.logs, "received", Duration::from_secs(5));
+    std::thread::sleep(Duration::from_millis(200));
+    stream.write_all(rest.as_bytes()).unwrap();
+    let mut response = String::new();
+    let read = stream.read_to_string(&mut response);
+    let logs: Vec<String> = process.logs.try_iter().collect();
+    assert!(
+        response.starts_with("HTTP/1.1 201"),
+        "{read:?} {response:?} {logs:#?}"
+    );
+    assert!(
+        wait_for_exit(&mut process.child).success(),
         "ordersvc exited with a failure after {signal_name}"
     );
     assert_eq!(database.row_count("orders"), 1);
@@ -139,6 +198,7 @@ fn bad_configuration_exits_non_zero_with_one_clear_line() {
             .env_clear()
             .env("HTTP_ADDR", "127.0.0.1:0")
             .env("RUST_LOG", "off")
+            .env("DB_CONNECT_TIMEOUT_SECS", "1")
             .env(name, value)
             .output()
             .unwrap();
@@ -150,4 +210,68 @@ fn bad_configuration_exits_non_zero_with_one_clear_line() {
             "{name}={value}: {stderr}"
         );
     }
+}
+
+#[test]
+fn during_the_grace_period_readiness_fails_while_orders_are_still_served() {
+    let database = TestDatabase::sqlite();
+    let mut process = start(database.url(), &[("SHUTDOWN_GRACE_SECS", "3")]);
+    assert_eq!(http(process.port, "GET", "/readyz", None).0, 200);
+    signal(&process.child, "TERM");
+    wait_for_line(&process.logs, "readiness fails now", Duration::from_secs(5));
+    let (status, body) = http(process.port, "GET", "/readyz", None);
+    assert_eq!(status, 503, "{body}");
+    assert!(
+        body.contains("\"code\":\"unavailable\"") && body.contains("draining"),
+        "{body}"
+    );
+    assert_eq!(http(process.port, "GET", "/healthz", None).0, 200);
+    let (status, body) = http(
+        process.port,
+        "POST",
+        "/orders",
+        Some(&order_json().to_string()),
+    );
+    assert_eq!(status, 201, "{body}");
+    assert!(wait_for_exit(&mut process.child).success());
+    assert_eq!(database.row_count("orders"), 1);
+}
+
+#[test]
+fn at_start_the_service_waits_for_an_unreachable_database() {
+    let Some(database) = TestDatabase::postgres() else {
+        return;
+    };
+    let proxy = TcpProxy::start(&address_of(database.url()), true);
+    let url = via_port(database.url(), proxy.port());
+    let (lines, logs) = mpsc::channel();
+    let mut child = Command::new(ordersvc())
+        .env_clear()
+        .envs([
+            ("HTTP_ADDR", "127.0.0.1:0"),
+            ("DATABASE_URL", url.as_str()),
+            ("RUST_LOG", "warn,app=info"),
+            ("SHUTDOWN_GRACE_SECS", "0"),
+        ])
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let stderr = child.stderr.take().unwrap();
+    std::thread::spawn(move || {
+        BufReader::new(stderr)
+            .lines()
+            .map_while(Result::ok)
+            .for_each(|l| drop(lines.send(l)))
+    });
+    wait_for_line(
+        &logs,
+        "database unreachable (attempt 2)",
+        Duration::from_secs(10),
+    );
+    proxy.restore();
+    wait_for_line(&logs, "listening on", Duration::from_secs(15));
+    signal(&child, "TERM");
+    let status = wait_for_exit(&mut child);
+    let rest: Vec<String> = logs.try_iter().collect();
+    assert!(status.success(), "{status}: {rest:#?}");
 }

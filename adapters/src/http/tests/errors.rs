@@ -60,14 +60,14 @@ async fn a_client_error_is_not_logged_as_an_error() {
 }
 
 #[actix_web::test]
-async fn a_service_call_that_panics_is_unavailable() {
+async fn a_service_call_that_panics_is_an_internal_error() {
     let mut service = MockOrderService::new();
     service
         .expect_find_order()
         .times(1)
         .returning(|_| panic!("a bug in the service"));
     let response = send(service, get_order()).await;
-    problem(response, 503, "unavailable").await;
+    problem(response, 500, "internal").await;
 }
 
 #[actix_web::test]

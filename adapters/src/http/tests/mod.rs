@@ -4,6 +4,7 @@
 mod change_status;
 mod errors;
 mod find_order;
+mod health;
 mod place_order;
 mod request_context;
 
@@ -19,7 +20,8 @@ use domain::{
 };
 use serde_json::Value;
 
-use super::app;
+use super::health::always_ready;
+use super::{HttpContext, app};
 
 /// The id of the order every test is about.
 pub(super) const ID: &str = "0190b4b6-7c1e-7d2a-9f3b-5a6c7d8e9f01";
@@ -75,8 +77,17 @@ pub(super) async fn send_edited(
 ) -> ServiceResponse {
     let mut request = request.to_request();
     edit(request.headers_mut());
-    let app = test::init_service(app(Arc::new(service))).await;
+    let context = HttpContext::new(Arc::new(service), always_ready());
+    let app = test::init_service(app(context)).await;
     test::call_service(&app, request)
+        .await
+        .map_into_boxed_body()
+}
+
+/// Sends `request` to the app over `context`.
+pub(super) async fn call(context: HttpContext, request: TestRequest) -> ServiceResponse {
+    let app = test::init_service(app(context)).await;
+    test::call_service(&app, request.to_request())
         .await
         .map_into_boxed_body()
 }

@@ -2,6 +2,7 @@
 
 use std::sync::{Arc, Mutex};
 
+use actix_web::http::ConnectionType;
 use actix_web::http::header::CONTENT_TYPE;
 use actix_web::test::TestRequest;
 use application::{MockOrderService, ServiceError};
@@ -150,5 +151,39 @@ async fn the_status_route_is_logged_as_its_own_template() {
         lines[0].contains("route=/orders/status status=405 "),
         "{}",
         lines[0]
+    );
+}
+
+#[actix_web::test]
+async fn an_answer_sent_before_the_body_was_read_closes_the_connection() {
+    for request in [
+        TestRequest::post()
+            .uri("/orders")
+            .insert_header((CONTENT_TYPE, "text/plain"))
+            .set_payload("x"),
+        TestRequest::post().uri("/nowhere").set_payload("{}"),
+        post_json("/orders/status", "{}").insert_header(("If-Match", "W/\"1\"")),
+    ] {
+        let response = send(MockOrderService::new(), request).await;
+        assert!(response.status().is_client_error());
+        assert_eq!(
+            response.response().head().connection_type(),
+            ConnectionType::Close
+        );
+    }
+}
+
+#[actix_web::test]
+async fn an_answer_after_the_body_was_read_keeps_the_connection() {
+    let mut service = MockOrderService::new();
+    service
+        .expect_place_order()
+        .times(1)
+        .returning(|_| Err(ServiceError::Invalid(Default::default())));
+    let response = send(service, post_json("/orders", "{}")).await;
+    assert_eq!(response.status().as_u16(), 422);
+    assert_ne!(
+        response.response().head().connection_type(),
+        ConnectionType::Close
     );
 }

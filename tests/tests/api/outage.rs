@@ -1,0 +1,63 @@
+//! A database outage, through a TCP proxy the test cuts and restores: clients get 503 with `Retry-After` (never a
+//! 500), readiness drops, and the service recovers on its own when the database returns.
+
+use std::time::{Duration, Instant};
+
+use crate::helpers::{Reply, TestApp, TestDatabase, order_json};
+use crate::tcp_proxy::{TcpProxy, address_of, via_port};
+
+/// Requests until `done` says so or `limit` passes; every reply must be 2xx or 503 with `Retry-After`.
+fn poll(app: &TestApp, limit: Duration, done: impl Fn(&Reply) -> bool) -> Vec<Reply> {
+    let deadline = Instant::now() + limit;
+    let mut replies = Vec::new();
+    while Instant::now() < deadline {
+        let reply = app.request("GET", "/readyz", &[], None);
+        assert!(
+            reply.status == 200 || reply.status == 503,
+            "{}: {}",
+            reply.status,
+            reply.body
+        );
+        let finished = done(&reply);
+        replies.push(reply);
+        if finished {
+            return replies;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    panic!(
+        "the condition did not hold within {limit:?}; last: {:?}",
+        replies.last()
+    );
+}
+
+fn assert_unavailable(reply: &Reply) {
+    reply.assert_problem(503, "unavailable");
+    assert_eq!(reply.header("retry-after"), Some("1"), "{}", reply.body);
+}
+
+#[test]
+fn an_outage_is_503_with_retry_after_and_the_service_recovers_without_restart() {
+    let Some(database) = TestDatabase::postgres() else {
+        return;
+    };
+    let proxy = TcpProxy::start(&address_of(database.url()), false);
+    let app = TestApp::spawn_with(&via_port(database.url(), proxy.port()), |config| {
+        config.db_acquire_timeout_ms = 300;
+        config.db_statement_timeout_ms = 1000;
+    });
+    let id = app.place();
+
+    proxy.cut();
+    poll(&app, Duration::from_secs(5), |reply| reply.status == 503);
+    assert_unavailable(&app.get_order(&id));
+    assert_unavailable(&app.post_order(&order_json()));
+    assert_unavailable(&app.change_status(&id, "Accepted", None));
+
+    proxy.restore();
+    poll(&app, Duration::from_secs(10), |reply| reply.status == 200);
+    assert_eq!(app.get_order(&id).status, 200);
+    assert_eq!(app.change_status(&id, "Accepted", None).status, 200);
+    assert_eq!(app.post_order(&order_json()).status, 201);
+    assert_eq!(database.row_count("orders"), 2);
+}
