@@ -13,11 +13,15 @@
 mod core;
 pub mod decorators;
 mod error;
+mod metrics;
 mod service;
 
 pub use crate::core::CoreOrderService;
-pub use decorators::LoggingService;
+pub use decorators::{LoggingService, MetricsRepository};
 pub use error::ServiceError;
+#[cfg(any(test, feature = "mocks"))]
+pub use metrics::MockMetrics;
+pub use metrics::{BreakerState, CallOutcome, Metrics};
 #[cfg(any(test, feature = "mocks"))]
 pub use service::MockOrderService;
 pub use service::{ChangeStatus, OrderService};
