@@ -5,6 +5,8 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use adapters::persistence::PoolOptions;
+
+use crate::logging::LogFormat;
 use clap::Parser;
 
 /// ordersvc: an order service over HTTP, on PostgreSQL or an embedded SQLite file.
@@ -34,6 +36,10 @@ pub struct Config {
     /// HTTP worker threads (default: one per CPU core).
     #[arg(long, env = "HTTP_WORKERS", value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub http_workers: Option<u16>,
+
+    /// Log line format: `text`, or `json` (one object per line, for log shippers).
+    #[arg(long, env = "LOG_FORMAT", value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
 
     /// At start, how long to keep trying to reach the database (with backoff) before giving up, in seconds.
     #[arg(long, env = "DB_CONNECT_TIMEOUT_SECS", default_value_t = 30)]
@@ -98,6 +104,7 @@ mod tests {
             "--shutdown-timeout-secs=4",
             "--shutdown-grace-secs=6",
             "--db-connect-timeout-secs=7",
+            "--log-format=json",
         ])
         .unwrap();
         let pool = config.pool_options();
@@ -131,6 +138,7 @@ mod tests {
             &["--http-workers=0"],
             &["--db-acquire-timeout-ms=-1"],
             &["--no-such-flag"],
+            &["--log-format=xml"],
         ] {
             assert!(parse(args).is_err(), "{args:?}");
         }

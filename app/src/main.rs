@@ -15,7 +15,7 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    app::logging::init();
+    app::logging::init(config.log_format);
     let served = actix_web::rt::System::new().block_on(async {
         let application = Application::build(&config)?;
         application.run_until_stopped().await?;

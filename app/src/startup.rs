@@ -8,10 +8,11 @@ use std::time::{Duration, Instant};
 use actix_web::HttpServer;
 use actix_web::dev::{Server, ServerHandle};
 use adapters::http::{Health, HttpContext};
-use adapters::persistence::Database;
+use adapters::metrics::{PoolUsage, PrometheusMetrics};
+use adapters::persistence::{Database, PoolState};
 use adapters::system::{SystemClock, UuidV7Generator};
 use anyhow::Context;
-use application::{CoreOrderService, LoggingService, OrderService};
+use application::{CoreOrderService, LoggingService, Metrics, MetricsRepository, OrderService};
 
 use crate::Config;
 
@@ -43,7 +44,9 @@ impl Application {
             config.db_pool_size
         );
         let health = Arc::new(health_of(&database));
-        let context = HttpContext::new(wire(&database), Arc::clone(&health));
+        let metrics = Arc::new(metrics_of(&database)?);
+        let service = wire(&database, metrics.clone());
+        let context = HttpContext::new(service, Arc::clone(&health)).with_metrics(metrics);
         let listener = TcpListener::bind(config.http_addr)
             .with_context(|| format!("cannot listen on {}", config.http_addr))?;
         let address = listener.local_addr()?;
@@ -129,10 +132,24 @@ fn connect_with_retry(config: &Config) -> anyhow::Result<Database> {
     }
 }
 
-/// The composition root: Go kit's `main.go` wiring, as decorators around the core.
-fn wire(database: &Database) -> Arc<dyn OrderService> {
-    let core = CoreOrderService::new(database.repository(), SystemClock, UuidV7Generator);
+/// The composition root: Go kit's `main.go` wiring, as decorators around the core and its repository.
+fn wire(database: &Database, metrics: Arc<dyn Metrics>) -> Arc<dyn OrderService> {
+    let repository = MetricsRepository::new(database.repository(), metrics);
+    let core = CoreOrderService::new(repository, SystemClock, UuidV7Generator);
     Arc::new(LoggingService::new(core))
+}
+
+/// The Prometheus registry, reading the pool's connections at each scrape.
+fn metrics_of(database: &Database) -> anyhow::Result<PrometheusMetrics> {
+    let database = database.clone();
+    let usage = move || {
+        let PoolState { open, idle } = database.pool_state();
+        PoolUsage {
+            in_use: open.saturating_sub(idle),
+            idle,
+        }
+    };
+    Ok(PrometheusMetrics::new()?.with_pool_usage(Box::new(usage)))
 }
 
 /// Readiness: the database answers a round trip within [`READINESS_TIMEOUT`].

@@ -1,11 +1,14 @@
-//! The access log: one `info` line per request, with target `access`, so it can be routed or silenced on its own.
+//! The access log and the request metrics: one `info` line per request, with target `access` so it can be routed or
+//! silenced on its own, and the same facts (method, route, status, duration) counted in Prometheus.
 
 use std::time::Instant;
 
 use actix_web::dev::ServiceRequest;
 use actix_web::http::{Method, StatusCode};
+use actix_web::web;
 
 use super::request_id::RequestId;
+use crate::metrics::PrometheusMetrics;
 
 /// Routes whose successful requests are logged at `debug` only.
 const QUIET_ROUTES: [&str; 3] = ["/healthz", "/readyz", "/metrics"];
@@ -17,6 +20,7 @@ pub(crate) struct AccessLog {
     method: Method,
     route: Option<String>,
     peer: Option<String>,
+    metrics: Option<web::Data<PrometheusMetrics>>,
 }
 
 impl AccessLog {
@@ -28,27 +32,56 @@ impl AccessLog {
             method: req.method().clone(),
             route: req.match_pattern(),
             peer: req.peer_addr().map(|peer| peer.to_string()),
+            metrics: req.app_data::<web::Data<PrometheusMetrics>>().cloned(),
         }
     }
 
     /// Writes the line for a request answered with `status`. The time is until the response head was ready.
     pub(crate) fn finish(self, status: StatusCode, request_id: &RequestId) {
-        let duration_ms = self.started.elapsed().as_secs_f64() * 1000.0;
+        let elapsed = self.started.elapsed();
+        let duration_ms = elapsed.as_secs_f64() * 1000.0;
         let route = self.route.as_deref().unwrap_or("-");
+        if let Some(metrics) = &self.metrics {
+            metrics.observe_request(method_label(&self.method), route, status.as_u16(), elapsed);
+        }
         // Probes and scrapes come every few seconds from machines; a successful one is not news.
         let level = if status.is_success() && QUIET_ROUTES.contains(&route) {
             log::Level::Debug
         } else {
             log::Level::Info
         };
+        // Structured fields, so a JSON log has them as members; rounded to microseconds.
+        let duration_ms = (duration_ms * 1000.0).round() / 1000.0;
         log::log!(
             target: "access",
             level,
-            "method={} route={} status={} duration_ms={duration_ms:.3} request_id={request_id} peer={}",
-            self.method,
-            route,
-            status.as_u16(),
-            self.peer.as_deref().unwrap_or("-"),
+            method = self.method.as_str(),
+            route = route,
+            status = status.as_u16(),
+            duration_ms = duration_ms,
+            request_id = request_id.as_str(),
+            peer = self.peer.as_deref().unwrap_or("-");
+            ""
         );
     }
+}
+
+/// The method as a metric label: the standard ones by name, anything else as `other`, so a client cannot create
+/// series at will.
+fn method_label(method: &Method) -> &'static str {
+    const STANDARD: [Method; 9] = [
+        Method::GET,
+        Method::POST,
+        Method::PUT,
+        Method::DELETE,
+        Method::HEAD,
+        Method::OPTIONS,
+        Method::PATCH,
+        Method::CONNECT,
+        Method::TRACE,
+    ];
+    STANDARD
+        .iter()
+        .find(|m| *m == method)
+        .map_or("other", Method::as_str)
 }

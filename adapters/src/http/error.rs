@@ -163,10 +163,11 @@ impl ApiError {
     pub(crate) fn log_server_error(&self, request_id: &RequestId) {
         if self.status.is_server_error() {
             log::error!(
-                "request failed status={} code={} request_id={request_id} error=\"{}\"",
-                self.status.as_u16(),
-                self.code.as_str(),
-                cause_chain(self)
+                status = self.status.as_u16(),
+                code = self.code.as_str(),
+                request_id = request_id.as_str(),
+                error = cause_chain(self).as_str();
+                "request failed"
             );
         }
     }

@@ -21,6 +21,7 @@ mod middleware;
 mod problem;
 mod request_id;
 mod routes;
+mod scrape;
 mod unread_body;
 
 #[cfg(test)]

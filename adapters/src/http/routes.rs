@@ -12,18 +12,32 @@ use super::error::ApiError;
 use super::handlers;
 use super::health::{self, Health};
 use super::middleware::request_context;
+use super::scrape;
+use crate::metrics::PrometheusMetrics;
 
 /// What the HTTP transport serves with; cheap to clone, one clone per worker, all sharing the same instances.
 #[derive(Clone)]
 pub struct HttpContext {
     service: Arc<dyn OrderService>,
     health: Arc<Health>,
+    metrics: Option<Arc<PrometheusMetrics>>,
 }
 
 impl HttpContext {
     /// The order service behind the API routes, and the instance's health behind the probes.
     pub fn new(service: Arc<dyn OrderService>, health: Arc<Health>) -> Self {
-        Self { service, health }
+        Self {
+            service,
+            health,
+            metrics: None,
+        }
+    }
+
+    /// Counts every request in `metrics` and serves them at `GET /metrics`.
+    #[must_use]
+    pub fn with_metrics(mut self, metrics: Arc<PrometheusMetrics>) -> Self {
+        self.metrics = Some(metrics);
+        self
     }
 }
 
@@ -43,10 +57,14 @@ pub fn app(
         InitError = (),
     >,
 > {
-    App::new()
+    let mut app = App::new()
         .app_data(web::Data::from(context.service))
-        .app_data(web::Data::from(context.health))
-        .wrap(from_fn(request_context))
+        .app_data(web::Data::from(context.health));
+    if let Some(metrics) = context.metrics {
+        app = app.app_data(web::Data::from(metrics));
+    }
+    app.wrap(from_fn(request_context))
+        .service(resource("/metrics", "GET").route(web::get().to(scrape::metrics)))
         .service(resource("/healthz", "GET").route(web::get().to(health::liveness)))
         .service(resource("/readyz", "GET").route(web::get().to(health::readiness)))
         // Before `/orders/{id}`, which would match `status` as an id.

@@ -53,6 +53,15 @@ impl Default for PoolOptions {
     }
 }
 
+/// The pool's connections at one moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolState {
+    /// Open connections, in use or idle.
+    pub open: u32,
+    /// Open connections waiting in the pool.
+    pub idle: u32,
+}
+
 /// The database could not be made ready. The driver's reason is the error's `source()`.
 #[derive(Debug, Error)]
 pub enum DatabaseError {
@@ -125,6 +134,15 @@ impl Database {
     /// `Unavailable` when no connection is free in time or the database does not answer.
     pub fn ping(&self, timeout: Duration) -> Result<(), RepositoryError> {
         self.repository.ping(timeout)
+    }
+
+    /// How many connections the pool holds open, and how many of those are idle.
+    pub fn pool_state(&self) -> PoolState {
+        let state = self.repository.pool_state();
+        PoolState {
+            open: state.connections,
+            idle: state.idle_connections,
+        }
     }
 
     /// `postgres` or `sqlite`.

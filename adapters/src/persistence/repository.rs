@@ -42,6 +42,10 @@ impl DieselOrderRepository {
         &self.pool
     }
 
+    pub(crate) fn pool_state(&self) -> r2d2::State {
+        self.pool.state()
+    }
+
     /// One round trip within `timeout` (waiting for a pooled connection included).
     pub(crate) fn ping(&self, timeout: Duration) -> Result<(), RepositoryError> {
         let mut conn = self.pool.get_timeout(timeout).map_err(from_pool)?;

@@ -26,18 +26,15 @@ fn log_outcome<T>(
     started: Instant,
     result: &Result<T, ServiceError>,
 ) {
-    let took = started.elapsed();
+    let took_ms = started.elapsed().as_secs_f64() * 1000.0;
     match result {
-        Ok(_) => log::debug!("method={method} order_id={subject} took={took:?} outcome=ok"),
+        Ok(_) => log::debug!(method, order_id:% = subject, took_ms, outcome = "ok"; "service call"),
         Err(error @ (ServiceError::Unavailable(_) | ServiceError::Internal(_))) => {
-            log::warn!(
-                "method={method} order_id={subject} took={took:?} outcome=failed error=\"{}\"",
-                chain(error)
-            );
+            log::warn!(method, order_id:% = subject, took_ms, outcome = "failed", error = chain(error).as_str(); "service call");
         }
-        Err(error) => log::debug!(
-            "method={method} order_id={subject} took={took:?} outcome=refused error=\"{error}\""
-        ),
+        Err(error) => {
+            log::debug!(method, order_id:% = subject, took_ms, outcome = "refused", error:% = error; "service call");
+        }
     }
 }
 

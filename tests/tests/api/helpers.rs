@@ -4,6 +4,7 @@ use std::thread::JoinHandle;
 
 use actix_web::dev::ServerHandle;
 pub use adapters::persistence::test_database::TestDatabase;
+use app::logging::LogFormat;
 use app::{Application, Config};
 use serde_json::{Value, json};
 
@@ -71,6 +72,7 @@ impl TestApp {
             db_acquire_timeout_ms: 2000,
             db_statement_timeout_ms: 5000,
             http_workers: Some(2),
+            log_format: LogFormat::Text,
             db_connect_timeout_secs: 5,
             shutdown_grace_secs: 0,
             shutdown_timeout_secs: 5,

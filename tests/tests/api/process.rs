@@ -61,11 +61,16 @@ fn start(database_url: &str, env: &[(&str, &str)]) -> Process {
             let _ = lines.send(line);
         }
     });
-    let port = wait_for_line(&logs, "listening on ", Duration::from_secs(30))
-        .rsplit(':')
-        .next()
-        .and_then(|port| port.trim().parse().ok())
-        .expect("a port in the 'listening on' line");
+    let line = wait_for_line(&logs, "listening on ", Duration::from_secs(30));
+    // `listening on 127.0.0.1:PORT`, at the end of a text line or inside a JSON string.
+    let address = line
+        .split("listening on ")
+        .nth(1)
+        .and_then(|rest| rest.split(['"', ' ']).next());
+    let port = address
+        .and_then(|address| address.rsplit(':').next())
+        .and_then(|port| port.parse().ok())
+        .unwrap_or_else(|| panic!("no port in {line:?}"));
     Process { child, port, logs }
 }
 
@@ -274,4 +279,48 @@ fn at_start_the_service_waits_for_an_unreachable_database() {
     let status = wait_for_exit(&mut child);
     let rest: Vec<String> = logs.try_iter().collect();
     assert!(status.success(), "{status}: {rest:#?}");
+}
+
+#[test]
+fn json_logs_are_one_object_per_line_with_the_access_fields() {
+    let database = TestDatabase::sqlite();
+    let mut process = start(
+        database.url(),
+        &[("LOG_FORMAT", "json"), ("RUST_LOG", "info")],
+    );
+    let (status, _) = http(
+        process.port,
+        "POST",
+        "/orders",
+        Some(&order_json().to_string()),
+    );
+    assert_eq!(status, 201);
+    let access = wait_for_line(
+        &process.logs,
+        "\"target\":\"access\"",
+        Duration::from_secs(5),
+    );
+    signal(&process.child, "TERM");
+    assert!(wait_for_exit(&mut process.child).success());
+    let mut lines: Vec<String> = vec![access.clone()];
+    lines.extend(process.logs.try_iter());
+    for line in &lines {
+        let object: serde_json::Value =
+            serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+        assert!(
+            object["ts"].is_string() && object["level"].is_string(),
+            "{line}"
+        );
+    }
+    let access: serde_json::Value = serde_json::from_str(&access).unwrap();
+    assert_eq!(
+        (access["method"].as_str(), access["route"].as_str()),
+        (Some("POST"), Some("/orders"))
+    );
+    assert_eq!(access["status"], 201);
+    assert!(
+        access["duration_ms"].is_number()
+            && access["request_id"].is_string()
+            && access["peer"].is_string()
+    );
 }

@@ -144,11 +144,31 @@ impl log::Log for CapturingLogger {
     }
 
     fn log(&self, record: &log::Record<'_>) {
-        let line = format!("{} {} {}", record.level(), record.target(), record.args());
+        let mut line = format!("{} {}", record.level(), record.target());
+        let message = record.args().to_string();
+        if !message.is_empty() {
+            line.push_str(&format!(" {message}"));
+        }
+        let mut fields = KeyValues(&mut line);
+        record.key_values().visit(&mut fields).unwrap();
         LINES.lock().unwrap().push(line);
     }
 
     fn flush(&self) {}
+}
+
+/// Appends each key-value of a record as ` key=value`.
+struct KeyValues<'a>(&'a mut String);
+
+impl<'kvs> log::kv::VisitSource<'kvs> for KeyValues<'_> {
+    fn visit_pair(
+        &mut self,
+        key: log::kv::Key<'kvs>,
+        value: log::kv::Value<'kvs>,
+    ) -> Result<(), log::kv::Error> {
+        self.0.push_str(&format!(" {key}={value}"));
+        Ok(())
+    }
 }
 
 /// Starts capturing log records (once for the whole test binary).
