@@ -17,7 +17,9 @@ mod metrics;
 mod service;
 
 pub use crate::core::CoreOrderService;
-pub use decorators::{LoggingService, MetricsRepository};
+pub use decorators::{
+    BreakerOpen, BreakerSettings, CircuitBreaker, LoggingService, MetricsRepository,
+};
 pub use error::ServiceError;
 #[cfg(any(test, feature = "mocks"))]
 pub use metrics::MockMetrics;
