@@ -5,6 +5,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use adapters::persistence::PoolOptions;
+use application::BreakerSettings;
 
 use crate::logging::LogFormat;
 use clap::Parser;
@@ -32,6 +33,15 @@ pub struct Config {
     /// Longest a statement may run (PostgreSQL) or wait for the write lock (SQLite), in milliseconds.
     #[arg(long, env = "DB_STATEMENT_TIMEOUT_MS", default_value_t = 5000, value_parser = clap::value_parser!(u64).range(1..))]
     pub db_statement_timeout_ms: u64,
+
+    /// Consecutive database failures (unreachable, timed out) that open the circuit breaker; while open, requests
+    /// fail fast with 503 instead of waiting on a dead database.
+    #[arg(long, env = "BREAKER_FAILURE_THRESHOLD", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
+    pub breaker_failure_threshold: u32,
+
+    /// How long the open breaker fails fast before letting one trial call through, in milliseconds.
+    #[arg(long, env = "BREAKER_OPEN_MS", default_value_t = 5000, value_parser = clap::value_parser!(u64).range(1..))]
+    pub breaker_open_ms: u64,
 
     /// HTTP worker threads (default: one per CPU core).
     #[arg(long, env = "HTTP_WORKERS", value_parser = clap::value_parser!(u16).range(1..=1024))]
@@ -62,6 +72,14 @@ impl Config {
     /// [`clap::Error`] for an unknown flag or an invalid value, and for `--help`/`--version` (not failures).
     pub fn from_env_and_args() -> Result<Self, clap::Error> {
         Self::try_parse()
+    }
+
+    /// The circuit breaker's settings.
+    pub fn breaker_settings(&self) -> BreakerSettings {
+        BreakerSettings {
+            failure_threshold: self.breaker_failure_threshold,
+            open_for: Duration::from_millis(self.breaker_open_ms),
+        }
     }
 
     /// The pool settings.
@@ -105,6 +123,8 @@ mod tests {
             "--shutdown-grace-secs=6",
             "--db-connect-timeout-secs=7",
             "--log-format=json",
+            "--breaker-failure-threshold=9",
+            "--breaker-open-ms=250",
         ])
         .unwrap();
         let pool = config.pool_options();
@@ -139,6 +159,7 @@ mod tests {
             &["--db-acquire-timeout-ms=-1"],
             &["--no-such-flag"],
             &["--log-format=xml"],
+            &["--breaker-failure-threshold=0"],
         ] {
             assert!(parse(args).is_err(), "{args:?}");
         }

@@ -12,7 +12,10 @@ use adapters::metrics::{PoolUsage, PrometheusMetrics};
 use adapters::persistence::{Database, PoolState};
 use adapters::system::{SystemClock, UuidV7Generator};
 use anyhow::Context;
-use application::{CoreOrderService, LoggingService, Metrics, MetricsRepository, OrderService};
+use application::{
+    BreakerSettings, CircuitBreaker, CoreOrderService, LoggingService, Metrics, MetricsRepository,
+    OrderService,
+};
 
 use crate::Config;
 
@@ -45,7 +48,7 @@ impl Application {
         );
         let health = Arc::new(health_of(&database));
         let metrics = Arc::new(metrics_of(&database)?);
-        let service = wire(&database, metrics.clone());
+        let service = wire(&database, config.breaker_settings(), metrics.clone());
         let context = HttpContext::new(service, Arc::clone(&health)).with_metrics(metrics);
         let listener = TcpListener::bind(config.http_addr)
             .with_context(|| format!("cannot listen on {}", config.http_addr))?;
@@ -132,9 +135,15 @@ fn connect_with_retry(config: &Config) -> anyhow::Result<Database> {
     }
 }
 
-/// The composition root: Go kit's `main.go` wiring, as decorators around the core and its repository.
-fn wire(database: &Database, metrics: Arc<dyn Metrics>) -> Arc<dyn OrderService> {
-    let repository = MetricsRepository::new(database.repository(), metrics);
+/// The composition root: Go kit's `main.go` wiring, as decorators around the core and its repository. Metrics see
+/// the breaker's fast failures as `unavailable` calls.
+fn wire(
+    database: &Database,
+    breaker: BreakerSettings,
+    metrics: Arc<dyn Metrics>,
+) -> Arc<dyn OrderService> {
+    let guarded = CircuitBreaker::new(database.repository(), breaker, Arc::clone(&metrics));
+    let repository = MetricsRepository::new(guarded, metrics);
     let core = CoreOrderService::new(repository, SystemClock, UuidV7Generator);
     Arc::new(LoggingService::new(core))
 }

@@ -36,6 +36,21 @@ fn assert_unavailable(reply: &Reply) {
     assert_eq!(reply.header("retry-after"), Some("1"), "{}", reply.body);
 }
 
+fn breaker_state(app: &TestApp) -> Option<String> {
+    let metrics = app.request("GET", "/metrics", &[], None).body;
+    metrics.lines().find_map(|line| {
+        line.strip_prefix("ordersvc_circuit_breaker_state ")
+            .map(str::to_owned)
+    })
+}
+
+/// Time one request and check it is an `unavailable` problem.
+fn timed_unavailable(app: &TestApp, id: &str) -> Duration {
+    let started = Instant::now();
+    assert_unavailable(&app.get_order(id));
+    started.elapsed()
+}
+
 #[test]
 fn an_outage_is_503_with_retry_after_and_the_service_recovers_without_restart() {
     let Some(database) = TestDatabase::postgres() else {
@@ -43,21 +58,55 @@ fn an_outage_is_503_with_retry_after_and_the_service_recovers_without_restart() 
     };
     let proxy = TcpProxy::start(&address_of(database.url()), false);
     let app = TestApp::spawn_with(&via_port(database.url(), proxy.port()), |config| {
-        config.db_acquire_timeout_ms = 300;
+        config.db_acquire_timeout_ms = 800;
         config.db_statement_timeout_ms = 1000;
+        config.breaker_failure_threshold = 3;
+        config.breaker_open_ms = 300;
     });
     let id = app.place();
+    assert_eq!(breaker_state(&app).as_deref(), Some("0"));
 
     proxy.cut();
     poll(&app, Duration::from_secs(5), |reply| reply.status == 503);
-    assert_unavailable(&app.get_order(&id));
+    // Until the breaker opens, each request waits for the pool; then requests fail fast.
+    let waited: Vec<Duration> = (0..3).map(|_| timed_unavailable(&app, &id)).collect();
+    assert_eq!(
+        breaker_state(&app).as_deref(),
+        Some("1"),
+        "the breaker is open"
+    );
+    let fast = timed_unavailable(&app, &id);
+    assert!(
+        fast * 4 < *waited.iter().max().unwrap(),
+        "open breaker: {fast:?}, before: {waited:?}"
+    );
     assert_unavailable(&app.post_order(&order_json()));
     assert_unavailable(&app.change_status(&id, "Accepted", None));
 
     proxy.restore();
     poll(&app, Duration::from_secs(10), |reply| reply.status == 200);
-    assert_eq!(app.get_order(&id).status, 200);
+    let recovered = poll_order(&app, &id, Duration::from_secs(10));
+    assert_eq!(recovered.status, 200, "{}", recovered.body);
+    assert_eq!(
+        breaker_state(&app).as_deref(),
+        Some("0"),
+        "the breaker closed again"
+    );
     assert_eq!(app.change_status(&id, "Accepted", None).status, 200);
     assert_eq!(app.post_order(&order_json()).status, 201);
     assert_eq!(database.row_count("orders"), 2);
+}
+
+/// Reads the order until it answers 200 (the breaker lets a trial through once its open time is over); every
+/// other answer must be a 503.
+fn poll_order(app: &TestApp, id: &str, limit: Duration) -> Reply {
+    let deadline = Instant::now() + limit;
+    loop {
+        let reply = app.get_order(id);
+        if reply.status == 200 || Instant::now() > deadline {
+            return reply;
+        }
+        assert_unavailable(&reply);
+        std::thread::sleep(Duration::from_millis(50));
+    }
 }
