@@ -91,6 +91,21 @@ impl TestDatabase {
         &self.url
     }
 
+    /// Locks `table` against every other session until the returned connection is dropped (PostgreSQL only), so the
+    /// service's statements on it wait until their timeout.
+    pub fn lock_table(&self, table: &str) -> PgConnection {
+        assert!(
+            matches!(self.cleanup, Cleanup::DropDatabase { .. }),
+            "lock_table is for PostgreSQL"
+        );
+        let mut conn = PgConnection::establish(&self.url).expect("connect");
+        conn.batch_execute(&format!(
+            "BEGIN; LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"
+        ))
+        .expect("lock the table");
+        conn
+    }
+
     /// How many rows `table` (`orders` or `order_items`) holds, read straight from the database.
     pub fn row_count(&self, table: &str) -> i64 {
         #[derive(QueryableByName)]

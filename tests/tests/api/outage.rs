@@ -110,3 +110,30 @@ fn poll_order(app: &TestApp, id: &str, limit: Duration) -> Reply {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+#[test]
+fn a_statement_timeout_is_503_and_changes_nothing() {
+    let Some(database) = TestDatabase::postgres() else {
+        return;
+    };
+    let app = TestApp::spawn_with(database.url(), |config| {
+        config.db_statement_timeout_ms = 300
+    });
+    let id = app.place();
+    let lock = database.lock_table("orders");
+    let started = Instant::now();
+    assert_unavailable(&app.get_order(&id));
+    assert_unavailable(&app.change_status(&id, "Accepted", None));
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "statements were cut at their timeout"
+    );
+    drop(lock);
+    let order = app.get_order(&id);
+    assert_eq!(order.status, 200);
+    assert_eq!(
+        order.json()["order"]["status"],
+        "Pending",
+        "the timed-out change did not happen"
+    );
+}
