@@ -2,8 +2,10 @@
 //! single instance on an embedded SQLite file.
 
 use std::net::SocketAddr;
+use std::num::NonZeroU32;
 use std::time::Duration;
 
+use adapters::http::{RateLimit, RequestsPerSecond, TrustedProxies};
 use adapters::persistence::PoolOptions;
 use application::BreakerSettings;
 
@@ -63,6 +65,24 @@ pub struct Config {
     /// After the grace period, how long in-flight requests may take to finish before the process exits, in seconds.
     #[arg(long, env = "SHUTDOWN_TIMEOUT_SECS", default_value_t = 30)]
     pub shutdown_timeout_secs: u64,
+
+    /// Requests per second each client may send on average, from 0.001 to 1000000 (default: no rate limit).
+    #[arg(long, env = "RATE_LIMIT_RPS")]
+    pub rate_limit_rps: Option<RequestsPerSecond>,
+
+    /// Requests a client may send at once after a pause (default: the rate rounded up; ignored without a rate).
+    #[arg(long, env = "RATE_LIMIT_BURST", value_parser = clap::value_parser!(u32).range(1..))]
+    pub rate_limit_burst: Option<u32>,
+
+    /// Proxies whose X-Forwarded-For names the client for the rate limit: comma-separated CIDRs or IP addresses
+    /// (default: none, so the client is always the peer).
+    #[arg(
+        long,
+        env = "TRUSTED_PROXIES",
+        default_value = "",
+        hide_default_value = true
+    )]
+    pub trusted_proxies: TrustedProxies,
 }
 
 impl Config {
@@ -89,6 +109,16 @@ impl Config {
             acquire_timeout: Duration::from_millis(self.db_acquire_timeout_ms),
             statement_timeout: Duration::from_millis(self.db_statement_timeout_ms),
         }
+    }
+
+    /// The per-client rate limit, if one is configured.
+    pub fn rate_limit(&self) -> Option<RateLimit> {
+        let rps = self.rate_limit_rps?;
+        let burst = self
+            .rate_limit_burst
+            .and_then(NonZeroU32::new)
+            .unwrap_or_else(|| rps.default_burst());
+        Some(RateLimit::new(rps, burst))
     }
 }
 
@@ -160,8 +190,66 @@ mod tests {
             &["--no-such-flag"],
             &["--log-format=xml"],
             &["--breaker-failure-threshold=0"],
+            &["--rate-limit-rps=0"],
+            &["--rate-limit-rps=-1"],
+            &["--rate-limit-rps=fast"],
+            &["--rate-limit-rps=1", "--rate-limit-burst=0"],
+            &["--rate-limit-rps=1", "--rate-limit-burst=1.5"],
+            &["--trusted-proxies=10.0.0.0/33"],
+            &["--trusted-proxies=10.0.0.0/8,proxy.internal"],
         ] {
             assert!(parse(args).is_err(), "{args:?}");
         }
+    }
+
+    #[test]
+    fn there_is_no_rate_limit_unless_a_rate_is_set() {
+        if std::env::var_os("RATE_LIMIT_RPS").is_none()
+            && std::env::var_os("TRUSTED_PROXIES").is_none()
+        {
+            let config = parse(&[]).unwrap();
+            assert_eq!(config.rate_limit(), None);
+            assert!(config.trusted_proxies.is_empty());
+        }
+    }
+
+    #[test]
+    fn the_burst_defaults_to_the_rate_rounded_up() {
+        let config = parse(&["--rate-limit-rps=2.5"]).unwrap();
+        let limit = config.rate_limit().unwrap();
+        assert_eq!((limit.rps().get(), limit.burst().get()), (2.5, 3));
+    }
+
+    #[test]
+    fn rate_limit_flags_set_the_rate_burst_and_trusted_proxies() {
+        let config = parse(&[
+            "--rate-limit-rps=0.5",
+            "--rate-limit-burst=20",
+            "--trusted-proxies=10.0.0.0/8, 192.168.1.1",
+        ])
+        .unwrap();
+        let limit = config.rate_limit().unwrap();
+        assert_eq!((limit.rps().get(), limit.burst().get()), (0.5, 20));
+        assert_eq!(
+            config.trusted_proxies.to_string(),
+            "10.0.0.0/8,192.168.1.1/32"
+        );
+    }
+
+    #[test]
+    fn a_burst_without_a_rate_sets_no_limit() {
+        if std::env::var_os("RATE_LIMIT_RPS").is_none() {
+            assert_eq!(parse(&["--rate-limit-burst=5"]).unwrap().rate_limit(), None);
+        }
+    }
+
+    #[test]
+    fn a_bad_rate_is_explained_in_the_first_line() {
+        let error = parse(&["--rate-limit-rps=0"]).unwrap_err().to_string();
+        let first_line = error.lines().next().unwrap();
+        assert!(
+            first_line.contains("--rate-limit-rps") && first_line.contains("from 0.001 to 1000000"),
+            "{first_line}"
+        );
     }
 }

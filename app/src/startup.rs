@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use actix_web::HttpServer;
 use actix_web::dev::{Server, ServerHandle};
-use adapters::http::{Health, HttpContext};
+use adapters::http::{Health, HttpContext, RateLimiter};
 use adapters::metrics::{PoolUsage, PrometheusMetrics};
 use adapters::persistence::{Database, PoolState};
 use adapters::system::{SystemClock, UuidV7Generator};
@@ -50,6 +50,7 @@ impl Application {
         let metrics = Arc::new(metrics_of(&database)?);
         let service = wire(&database, config.breaker_settings(), metrics.clone());
         let context = HttpContext::new(service, Arc::clone(&health)).with_metrics(metrics);
+        let context = with_rate_limit(context, config);
         let listener = TcpListener::bind(config.http_addr)
             .with_context(|| format!("cannot listen on {}", config.http_addr))?;
         let address = listener.local_addr()?;
@@ -159,6 +160,28 @@ fn metrics_of(database: &Database) -> anyhow::Result<PrometheusMetrics> {
         }
     };
     Ok(PrometheusMetrics::new()?.with_pool_usage(Box::new(usage)))
+}
+
+/// `context` with the configured per-client rate limit, if there is one.
+fn with_rate_limit(context: HttpContext, config: &Config) -> HttpContext {
+    let Some(limit) = config.rate_limit() else {
+        if config.rate_limit_burst.is_some() {
+            log::warn!("rate limit: off, as no rate is set; the burst alone limits nothing");
+        } else {
+            log::info!("rate limit: off");
+        }
+        return context;
+    };
+    let proxies = &config.trusted_proxies;
+    log::info!(
+        "rate limit per client: {limit}; trusted proxies: {}",
+        if proxies.is_empty() {
+            "none".to_owned()
+        } else {
+            proxies.to_string()
+        }
+    );
+    context.with_rate_limit(Arc::new(RateLimiter::new(limit)), proxies.clone())
 }
 
 /// Readiness: the database answers a round trip within [`READINESS_TIMEOUT`].

@@ -11,6 +11,7 @@ use application::ServiceError;
 use domain::{BoxError, FieldError, ParseOrderIdError, ValidationErrors};
 
 use super::problem::{FieldErrorDocument, ProblemCode, ProblemDocument, problem_type};
+use super::rate_limit::RateLimited;
 use super::request_id::RequestId;
 
 /// The media type of every error body.
@@ -24,7 +25,7 @@ const INTERNAL_DETAIL: &str =
     "the server failed to handle the request; it was logged with the request id";
 
 /// Seconds a client should wait before retrying an `unavailable` request.
-const RETRY_AFTER_SECONDS: &str = "1";
+const UNAVAILABLE_RETRY_AFTER_SECS: u64 = 1;
 
 /// A request that failed, as the client will see it: a status, a stable [`ProblemCode`], a detail and, for
 /// validation failures, every field that is wrong. A 5xx error keeps its cause as its `source()` for the log only.
@@ -35,11 +36,13 @@ pub struct ApiError {
     detail: String,
     errors: Vec<FieldError>,
     allow: Option<&'static str>,
+    retry_after_secs: Option<u64>,
     source: Option<BoxError>,
 }
 
 impl ApiError {
-    /// A problem with `code`, its usual status and `detail` (sent to the client as is: keep internals out of it).
+    /// A problem with `code`, its usual status and `detail` (sent to the client as is: keep internals out of it);
+    /// an `unavailable` one tells the client to retry after a second.
     pub fn new(code: ProblemCode, detail: impl Into<String>) -> Self {
         Self {
             code,
@@ -47,6 +50,8 @@ impl ApiError {
             detail: detail.into(),
             errors: Vec::new(),
             allow: None,
+            retry_after_secs: (code == ProblemCode::Unavailable)
+                .then_some(UNAVAILABLE_RETRY_AFTER_SECS),
             source: None,
         }
     }
@@ -84,6 +89,18 @@ impl ApiError {
             ..Self::new(
                 ProblemCode::MethodNotAllowed,
                 format!("this resource allows only {allow}"),
+            )
+        }
+    }
+
+    /// The client is over its rate limit; it may retry after `retry_after_secs` (at least 1).
+    pub(crate) fn rate_limited(retry_after_secs: u64) -> Self {
+        let retry_after_secs = retry_after_secs.max(1);
+        Self {
+            retry_after_secs: Some(retry_after_secs),
+            ..Self::new(
+                ProblemCode::RateLimited,
+                format!("too many requests from this client; retry after {retry_after_secs} s"),
             )
         }
     }
@@ -149,8 +166,8 @@ impl ApiError {
         let body = serde_json::to_string(&document).unwrap_or_default();
         let mut response = HttpResponse::build(self.status);
         response.insert_header((CONTENT_TYPE, PROBLEM_JSON));
-        if self.code == ProblemCode::Unavailable {
-            response.insert_header((RETRY_AFTER, RETRY_AFTER_SECONDS));
+        if let Some(seconds) = self.retry_after_secs {
+            response.insert_header((RETRY_AFTER, seconds));
         }
         if let Some(allow) = self.allow {
             response.insert_header((ALLOW, allow));
@@ -250,6 +267,12 @@ impl From<ParseOrderIdError> for ApiError {
     /// An id that is not a UUID names no order: the same 404 as an unknown one.
     fn from(error: ParseOrderIdError) -> Self {
         Self::new(ProblemCode::OrderNotFound, error.to_string())
+    }
+}
+
+impl From<RateLimited> for ApiError {
+    fn from(refused: RateLimited) -> Self {
+        Self::rate_limited(refused.retry_after_secs())
     }
 }
 

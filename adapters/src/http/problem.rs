@@ -25,6 +25,8 @@ pub enum ProblemCode {
     InvalidTransition,
     /// The `If-Match` version is not the order's current one (412).
     VersionMismatch,
+    /// The client sent more requests than its rate limit allows; retry after `Retry-After` seconds (429).
+    RateLimited,
     /// A dependency is down or overloaded; retry after `Retry-After` seconds (503).
     Unavailable,
     /// Anything else the server got wrong; details are logged, never sent (500).
@@ -46,6 +48,7 @@ impl ProblemCode {
             Self::OrderNotFound => "order_not_found",
             Self::InvalidTransition => "invalid_transition",
             Self::VersionMismatch => "version_mismatch",
+            Self::RateLimited => "rate_limited",
             Self::Unavailable => "unavailable",
             Self::Internal => "internal",
             Self::RequestRefused => "request_refused",
@@ -64,6 +67,7 @@ impl ProblemCode {
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::InvalidTransition => StatusCode::CONFLICT,
             Self::VersionMismatch => StatusCode::PRECONDITION_FAILED,
+            Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
             Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -81,6 +85,7 @@ impl ProblemCode {
             Self::OrderNotFound => "Order not found",
             Self::InvalidTransition => "Invalid status transition",
             Self::VersionMismatch => "Version mismatch",
+            Self::RateLimited => "Too many requests",
             Self::Unavailable => "Service unavailable",
             Self::Internal => "Internal server error",
             Self::RequestRefused => "Request refused",
@@ -95,6 +100,7 @@ impl ProblemCode {
             StatusCode::METHOD_NOT_ALLOWED => Self::MethodNotAllowed,
             StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge,
             StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::UnsupportedMediaType,
+            StatusCode::TOO_MANY_REQUESTS => Self::RateLimited,
             StatusCode::SERVICE_UNAVAILABLE => Self::Unavailable,
             status if status.is_client_error() => Self::RequestRefused,
             _ => Self::Internal,
@@ -153,6 +159,7 @@ mod tests {
             ),
             (StatusCode::PAYLOAD_TOO_LARGE, ProblemCode::PayloadTooLarge),
             (StatusCode::URI_TOO_LONG, ProblemCode::RequestRefused),
+            (StatusCode::TOO_MANY_REQUESTS, ProblemCode::RateLimited),
             (StatusCode::SERVICE_UNAVAILABLE, ProblemCode::Unavailable),
             (StatusCode::BAD_GATEWAY, ProblemCode::Internal),
         ] {

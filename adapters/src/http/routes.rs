@@ -4,15 +4,18 @@ use std::sync::Arc;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
-use actix_web::middleware::from_fn;
+use actix_web::middleware::{Condition, from_fn};
 use actix_web::{App, HttpResponse, Resource, web};
 use application::OrderService;
 
+use super::client_ip::TrustedProxies;
 use super::error::ApiError;
 use super::handlers;
 use super::health::{self, Health};
 use super::middleware::request_context;
+use super::rate_limit::RateLimiter;
 use super::scrape;
+use super::throttle::{Throttle, throttle};
 use crate::metrics::PrometheusMetrics;
 
 /// What the HTTP transport serves with; cheap to clone, one clone per worker, all sharing the same instances.
@@ -21,15 +24,17 @@ pub struct HttpContext {
     service: Arc<dyn OrderService>,
     health: Arc<Health>,
     metrics: Option<Arc<PrometheusMetrics>>,
+    throttle: Option<Arc<Throttle>>,
 }
 
 impl HttpContext {
-    /// The order service behind the API routes, and the instance's health behind the probes.
+    /// The order service behind the API routes, and the instance's health behind the probes; no rate limit.
     pub fn new(service: Arc<dyn OrderService>, health: Arc<Health>) -> Self {
         Self {
             service,
             health,
             metrics: None,
+            throttle: None,
         }
     }
 
@@ -39,10 +44,20 @@ impl HttpContext {
         self.metrics = Some(metrics);
         self
     }
+
+    /// The same, with every client limited by `limiter` (all workers share its buckets). A client is the peer's
+    /// address, or, when the peer is one of `proxies`, the client it names in `X-Forwarded-For`.
+    #[must_use]
+    pub fn with_rate_limit(self, limiter: Arc<RateLimiter>, proxies: TrustedProxies) -> Self {
+        Self {
+            throttle: Some(Arc::new(Throttle { limiter, proxies })),
+            ..self
+        }
+    }
 }
 
-/// The whole HTTP API: the order routes, the health probes, the request id and access log middleware, and problem
-/// responses for unknown paths (404) and methods (405).
+/// The whole HTTP API: the order routes, the health probes, the request id and access log middleware, the rate limit
+/// (when the context has one), and problem responses for unknown paths (404) and methods (405).
 ///
 /// Build one per worker: `HttpServer::new(move || adapters::http::app(context.clone()))`. Every worker shares the
 /// one service; its calls run on actix's blocking pool.
@@ -57,13 +72,20 @@ pub fn app(
         InitError = (),
     >,
 > {
+    let limited = context.throttle.is_some();
     let mut app = App::new()
         .app_data(web::Data::from(context.service))
         .app_data(web::Data::from(context.health));
     if let Some(metrics) = context.metrics {
         app = app.app_data(web::Data::from(metrics));
     }
-    app.wrap(from_fn(request_context))
+    if let Some(limit) = context.throttle {
+        app = app.app_data(web::Data::from(limit));
+    }
+    // The last `wrap` runs first: `request_context` sees the rate limit's refusals like any other answer. Without a
+    // limit, `Condition` leaves one branch per request.
+    app.wrap(Condition::new(limited, from_fn(throttle)))
+        .wrap(from_fn(request_context))
         .service(resource("/metrics", "GET").route(web::get().to(scrape::metrics)))
         .service(resource("/healthz", "GET").route(web::get().to(health::liveness)))
         .service(resource("/readyz", "GET").route(web::get().to(health::readiness)))

@@ -3,6 +3,7 @@
 use std::thread::JoinHandle;
 
 use actix_web::dev::ServerHandle;
+use adapters::http::TrustedProxies;
 pub use adapters::persistence::test_database::TestDatabase;
 use app::logging::LogFormat;
 use app::{Application, Config};
@@ -78,6 +79,9 @@ impl TestApp {
             db_connect_timeout_secs: 5,
             shutdown_grace_secs: 0,
             shutdown_timeout_secs: 5,
+            rate_limit_rps: None,
+            rate_limit_burst: None,
+            trusted_proxies: TrustedProxies::default(),
         };
         edit(&mut config);
         let (sender, receiver) = std::sync::mpsc::channel();

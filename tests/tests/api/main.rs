@@ -13,5 +13,6 @@ mod get_order;
 mod metrics;
 mod outage;
 mod process;
+mod rate_limit;
 mod restart;
 mod tcp_proxy;

@@ -6,6 +6,7 @@ mod errors;
 mod find_order;
 mod health;
 mod place_order;
+mod rate_limit;
 mod request_context;
 
 use std::sync::{Arc, Mutex, Once};
