@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use actix_web::HttpServer;
 use actix_web::dev::{Server, ServerHandle};
-use adapters::http::{Health, HttpContext, RateLimiter};
+use adapters::http::{CursorCodec, Health, HttpContext, RateLimiter};
 use adapters::metrics::{PoolUsage, PrometheusMetrics};
 use adapters::persistence::{Database, PoolState};
 use adapters::system::{SystemClock, UuidV7Generator};
@@ -49,7 +49,12 @@ impl Application {
         let health = Arc::new(health_of(&database));
         let metrics = Arc::new(metrics_of(&database)?);
         let service = wire(&database, config.breaker_settings(), metrics.clone());
-        let context = HttpContext::new(service, Arc::clone(&health)).with_metrics(metrics);
+        let context = HttpContext::new(
+            service,
+            Arc::clone(&health),
+            CursorCodec::new(database.cursor_key()),
+        )
+        .with_metrics(metrics);
         let context = with_rate_limit(context, config);
         let listener = TcpListener::bind(config.http_addr)
             .with_context(|| format!("cannot listen on {}", config.http_addr))?;

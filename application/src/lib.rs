@@ -26,4 +26,4 @@ pub use metrics::MockMetrics;
 pub use metrics::{BreakerState, CallOutcome, Metrics};
 #[cfg(any(test, feature = "mocks"))]
 pub use service::MockOrderService;
-pub use service::{ChangeStatus, OrderService};
+pub use service::{ChangeStatus, ListOrders, OrderPage, OrderService};

@@ -1,6 +1,8 @@
 //! The driving port: what the order service offers its transports (Go kit's `Service` interface).
 
-use domain::{Order, OrderDraft, OrderId, OrderStatus, Version};
+use domain::{
+    Order, OrderDraft, OrderFilter, OrderId, OrderPosition, OrderStatus, PageSize, Version,
+};
 
 use crate::ServiceError;
 
@@ -13,6 +15,26 @@ pub struct ChangeStatus {
     pub status: OrderStatus,
     /// When set, change only an order at this version (an HTTP `If-Match`).
     pub expected_version: Option<Version>,
+}
+
+/// A request for one page of orders, newest first.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ListOrders {
+    /// Which orders.
+    pub filter: OrderFilter,
+    /// How many at most.
+    pub limit: PageSize,
+    /// Start after this position (from the previous page's `next`); the newest orders when `None`.
+    pub after: Option<OrderPosition>,
+}
+
+/// One page of orders.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OrderPage {
+    /// The orders, newest first.
+    pub orders: Vec<Order>,
+    /// Where the next page starts, or `None` when this page is the last.
+    pub next: Option<OrderPosition>,
 }
 
 /// The order service's use cases. Implemented by the core service and by each decorator that wraps one.
@@ -31,6 +53,12 @@ pub trait OrderService: Send + Sync {
     /// # Errors
     /// [`ServiceError::NotFound`]; `Unavailable` or `Internal` when storage fails.
     fn find_order(&self, id: &OrderId) -> Result<Order, ServiceError>;
+
+    /// One page of the orders matching the query's filter, newest first.
+    ///
+    /// # Errors
+    /// `Unavailable` or `Internal` when storage fails.
+    fn list_orders(&self, query: ListOrders) -> Result<OrderPage, ServiceError>;
 
     /// Moves an order along its lifecycle and returns it as stored afterwards. Asking for the status the order has
     /// already succeeds and changes nothing, so a client can retry safely.

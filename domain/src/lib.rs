@@ -11,6 +11,7 @@
 //! service left out: a real lifecycle, validation, and money that is not a float.
 
 mod ids;
+mod listing;
 mod money;
 mod order;
 mod order_draft;
@@ -22,6 +23,7 @@ mod time;
 mod validation;
 
 pub use ids::{CustomerId, OrderId, ParseOrderIdError, ProductCode, RestaurantId};
+pub use listing::{InvalidPageSize, OrderFilter, OrderPosition, PageSize};
 pub use money::{Money, ParseMoneyError};
 pub use order::{
     InvalidItemCount, NewOrder, Order, OrderItems, StatusChange, StoredOrder, Version,

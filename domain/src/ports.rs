@@ -7,7 +7,7 @@ use std::error::Error as StdError;
 
 use thiserror::Error;
 
-use crate::{Order, OrderId, StatusChange, Timestamp};
+use crate::{Order, OrderFilter, OrderId, OrderPosition, StatusChange, Timestamp};
 
 /// A driver's error, kept as the source of a port error so logs show the whole chain.
 pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
@@ -42,6 +42,18 @@ pub trait OrderRepository: Send + Sync {
     /// # Errors
     /// `Unavailable` or `Other` when the store fails.
     fn find(&self, id: &OrderId) -> Result<Option<Order>, RepositoryError>;
+
+    /// Up to `limit` orders matching `filter`, newest first (by creation time, then id, descending), starting after
+    /// `after` when given; each with its items.
+    ///
+    /// # Errors
+    /// `Unavailable` or `Other` when the store fails.
+    fn list(
+        &self,
+        filter: &OrderFilter,
+        after: Option<OrderPosition>,
+        limit: u32,
+    ) -> Result<Vec<Order>, RepositoryError>;
 
     /// Applies `change` only if the stored order still has `change.from` at `change.from_version`, in one atomic
     /// step: sets the status, `updated_on` and the next version.

@@ -170,19 +170,24 @@ pub(crate) struct OrderItemResponse<'a> {
 
 impl<'a> From<&'a Order> for OrderEnvelope<'a> {
     fn from(order: &'a Order) -> Self {
-        let order_items = order.items().iter().map(OrderItemResponse::from).collect();
         Self {
-            order: OrderResponse {
-                id: order.id().to_string(),
-                customer_id: order.customer_id().as_str(),
-                restaurant_id: order.restaurant_id().as_str(),
-                status: order.status().as_str(),
-                created_on: order.created_on().unix_seconds(),
-                updated_on: order.updated_on().unix_seconds(),
-                version: order.version().get(),
-                total: JsonMoney(order.total()),
-                order_items,
-            },
+            order: OrderResponse::from(order),
+        }
+    }
+}
+
+impl<'a> From<&'a Order> for OrderResponse<'a> {
+    fn from(order: &'a Order) -> Self {
+        Self {
+            id: order.id().to_string(),
+            customer_id: order.customer_id().as_str(),
+            restaurant_id: order.restaurant_id().as_str(),
+            status: order.status().as_str(),
+            created_on: order.created_on().unix_seconds(),
+            updated_on: order.updated_on().unix_seconds(),
+            version: order.version().get(),
+            total: JsonMoney(order.total()),
+            order_items: order.items().iter().map(OrderItemResponse::from).collect(),
         }
     }
 }

@@ -10,9 +10,11 @@ use serde::Serialize;
 
 use super::blocking;
 use super::body::JsonBody;
+use super::cursor::CursorCodec;
 use super::dto::{ChangeStatusRequest, CreateOrderRequest, CreatedOrderResponse, OrderEnvelope};
 use super::error::ApiError;
 use super::etag::{IfMatch, etag};
+use super::listing::{ListOrdersQuery, OrderListResponse};
 use super::request_id::RequestId;
 
 /// The service as the handlers share it: one instance for every worker, never behind a lock.
@@ -40,6 +42,18 @@ pub(crate) async fn find_order(
     let id: OrderId = id.parse()?;
     let order = blocking::run(&request_id, move || service.find_order(&id)).await?;
     order_response(&order)
+}
+
+/// `GET /orders`: one page of orders, newest first, with the cursor of the next page.
+pub(crate) async fn list_orders(
+    service: SharedService,
+    cursors: web::Data<CursorCodec>,
+    request_id: RequestId,
+    query: web::Query<ListOrdersQuery>,
+) -> Result<HttpResponse, ApiError> {
+    let query = query.into_inner().into_query(&cursors)?;
+    let page = blocking::run(&request_id, move || service.list_orders(query)).await?;
+    json(HttpResponse::Ok(), &OrderListResponse::new(&page, &cursors))
 }
 
 /// `POST /orders/status`: moves an order to another status, at the `If-Match` version when one is given; the order

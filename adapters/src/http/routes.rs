@@ -9,6 +9,7 @@ use actix_web::{App, HttpResponse, Resource, web};
 use application::OrderService;
 
 use super::client_ip::TrustedProxies;
+use super::cursor::CursorCodec;
 use super::error::ApiError;
 use super::handlers;
 use super::health::{self, Health};
@@ -23,16 +24,19 @@ use crate::metrics::PrometheusMetrics;
 pub struct HttpContext {
     service: Arc<dyn OrderService>,
     health: Arc<Health>,
+    cursors: Arc<CursorCodec>,
     metrics: Option<Arc<PrometheusMetrics>>,
     throttle: Option<Arc<Throttle>>,
 }
 
 impl HttpContext {
-    /// The order service behind the API routes, and the instance's health behind the probes; no rate limit.
-    pub fn new(service: Arc<dyn OrderService>, health: Arc<Health>) -> Self {
+    /// The order service behind the API routes, the instance's health behind the probes, and the codec of listing
+    /// cursors (with the key every instance shares); no metrics, no rate limit.
+    pub fn new(service: Arc<dyn OrderService>, health: Arc<Health>, cursors: CursorCodec) -> Self {
         Self {
             service,
             health,
+            cursors: Arc::new(cursors),
             metrics: None,
             throttle: None,
         }
@@ -75,7 +79,8 @@ pub fn app(
     let limited = context.throttle.is_some();
     let mut app = App::new()
         .app_data(web::Data::from(context.service))
-        .app_data(web::Data::from(context.health));
+        .app_data(web::Data::from(context.health))
+        .app_data(web::Data::from(context.cursors));
     if let Some(metrics) = context.metrics {
         app = app.app_data(web::Data::from(metrics));
     }
@@ -92,7 +97,11 @@ pub fn app(
         // Before `/orders/{id}`, which would match `status` as an id.
         .service(resource("/orders/status", "POST").route(web::post().to(handlers::change_status)))
         .service(resource("/orders/{id}", "GET").route(web::get().to(handlers::find_order)))
-        .service(resource("/orders", "POST").route(web::post().to(handlers::place_order)))
+        .service(
+            resource("/orders", "GET, POST")
+                .route(web::get().to(handlers::list_orders))
+                .route(web::post().to(handlers::place_order)),
+        )
         .default_service(web::to(route_not_found))
 }
 

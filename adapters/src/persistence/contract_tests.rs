@@ -4,8 +4,9 @@ use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
 use domain::{
-    CustomerId, ItemName, NewOrder, Order, OrderId, OrderItem, OrderItems, OrderRepository,
-    OrderStatus, ProductCode, RepositoryError, RestaurantId, StatusChange, Timestamp, Version,
+    CustomerId, ItemName, NewOrder, Order, OrderFilter, OrderId, OrderItem, OrderItems,
+    OrderPosition, OrderRepository, OrderStatus, ProductCode, RepositoryError, RestaurantId,
+    StatusChange, Timestamp, Version,
 };
 
 use super::test_database::TestDatabase;
@@ -180,6 +181,143 @@ fn of_sixteen_racing_changes_exactly_one_applies(repo: &DieselOrderRepository) {
     );
 }
 
+fn placed_at(id: u8, customer: &str, restaurant: &str, micros: i64) -> Order {
+    let new = NewOrder {
+        customer_id: CustomerId::new(customer).unwrap(),
+        restaurant_id: RestaurantId::new(restaurant).unwrap(),
+        items: OrderItems::new(vec![
+            item("p", "Item", "1.00", "1"),
+            item("q", "Other", "2.00", "3"),
+        ])
+        .unwrap(),
+    };
+    Order::place(
+        OrderId::from_bytes([id; 16]),
+        new,
+        Timestamp::from_unix_micros(micros),
+    )
+}
+
+/// Every page of `filter`, `limit` at a time, followed from the start.
+fn walk(repo: &DieselOrderRepository, filter: &OrderFilter, limit: u32) -> Vec<Order> {
+    let (mut seen, mut after) = (Vec::new(), None);
+    loop {
+        let page = repo.list(filter, after, limit).unwrap();
+        assert!(page.len() <= limit as usize);
+        let Some(last) = page.last() else { return seen };
+        after = Some(OrderPosition::of(last));
+        seen.extend(page);
+    }
+}
+
+fn ids(orders: &[Order]) -> Vec<OrderId> {
+    orders.iter().map(Order::id).collect()
+}
+
+fn listing_is_newest_first_by_time_then_id_and_pages_cover_everything_once(
+    repo: &DieselOrderRepository,
+) {
+    // Ids 1..=30; every three share a microsecond, so ties are broken by id.
+    let placed: Vec<Order> = (1..=30)
+        .map(|i| placed_at(i, "c", "r", 1_000 + i64::from(i / 3)))
+        .collect();
+    for order in &placed {
+        repo.insert(order).unwrap();
+    }
+    let mut expected = placed.clone();
+    expected.sort_by_key(|o| std::cmp::Reverse((o.created_on(), o.id())));
+    for limit in [1, 7, 30, 100] {
+        assert_eq!(
+            ids(&walk(repo, &OrderFilter::default(), limit)),
+            ids(&expected),
+            "limit {limit}"
+        );
+    }
+    assert_eq!(
+        repo.list(&OrderFilter::default(), None, 5).unwrap(),
+        expected[..5],
+        "orders come with their items"
+    );
+}
+
+fn each_filter_keeps_only_its_orders(repo: &DieselOrderRepository) {
+    let placed = [
+        placed_at(1, "alice", "pizzeria", 10),
+        placed_at(2, "bob", "pizzeria", 20),
+        placed_at(3, "alice", "sushi", 30),
+        placed_at(4, "bob", "sushi", 40),
+    ];
+    for order in &placed {
+        repo.insert(order).unwrap();
+    }
+    repo.update_status(&change(&placed[2], OrderStatus::Accepted))
+        .unwrap();
+    let by = |filter: OrderFilter| ids(&walk(repo, &filter, 2));
+    let id = |i: u8| OrderId::from_bytes([i; 16]);
+    assert_eq!(
+        by(OrderFilter {
+            customer_id: Some(CustomerId::new("alice").unwrap()),
+            ..Default::default()
+        }),
+        [id(3), id(1)]
+    );
+    assert_eq!(
+        by(OrderFilter {
+            restaurant_id: Some(RestaurantId::new("sushi").unwrap()),
+            ..Default::default()
+        }),
+        [id(4), id(3)]
+    );
+    assert_eq!(
+        by(OrderFilter {
+            status: Some(OrderStatus::Accepted),
+            ..Default::default()
+        }),
+        [id(3)]
+    );
+    let both = OrderFilter {
+        customer_id: Some(CustomerId::new("bob").unwrap()),
+        restaurant_id: Some(RestaurantId::new("pizzeria").unwrap()),
+        status: Some(OrderStatus::Pending),
+    };
+    assert_eq!(by(both), [id(2)]);
+    assert_eq!(
+        by(OrderFilter {
+            customer_id: Some(CustomerId::new("carol").unwrap()),
+            ..Default::default()
+        }),
+        []
+    );
+}
+
+fn orders_created_while_paging_neither_repeat_nor_push_out_older_ones(
+    repo: &DieselOrderRepository,
+) {
+    for i in 1..=10 {
+        repo.insert(&placed_at(i, "c", "r", i64::from(i) * 10))
+            .unwrap();
+    }
+    let first = repo.list(&OrderFilter::default(), None, 4).unwrap();
+    for i in 11..=15 {
+        repo.insert(&placed_at(i, "c", "r", 1_000 + i64::from(i)))
+            .unwrap();
+    }
+    let mut seen = first.clone();
+    let mut after = first.last().map(OrderPosition::of);
+    while let Some(position) = after {
+        let page = repo
+            .list(&OrderFilter::default(), Some(position), 4)
+            .unwrap();
+        after = page.last().map(OrderPosition::of);
+        seen.extend(page);
+    }
+    let expected: Vec<OrderId> = (1..=10)
+        .rev()
+        .map(|i| OrderId::from_bytes([i; 16]))
+        .collect();
+    assert_eq!(ids(&seen), expected);
+}
+
 fn an_exhausted_pool_is_unavailable_not_a_failure(database: &TestDatabase) {
     let options = PoolOptions {
         max_connections: 1,
@@ -226,6 +364,9 @@ contract!(
     a_change_decided_on_a_stale_state_is_a_conflict_that_writes_nothing,
     a_change_to_an_unknown_order_is_a_conflict,
     of_sixteen_racing_changes_exactly_one_applies,
+    listing_is_newest_first_by_time_then_id_and_pages_cover_everything_once,
+    each_filter_keeps_only_its_orders,
+    orders_created_while_paging_neither_repeat_nor_push_out_older_ones,
 );
 
 #[test]
@@ -252,6 +393,20 @@ fn a_refused_postgres_connection_reports_the_drivers_reason() {
         message.contains("cannot connect to the database") && message.contains("127.0.0.1"),
         "{message}"
     );
+}
+
+#[test]
+fn every_instance_on_a_database_shares_one_cursor_key_and_databases_differ() {
+    let (one, other) = (TestDatabase::sqlite(), TestDatabase::sqlite());
+    let key = |db: &TestDatabase| {
+        Database::connect(db.url(), &PoolOptions::default())
+            .unwrap()
+            .cursor_key()
+            .to_vec()
+    };
+    let first = key(&one);
+    assert_eq!(key(&one), first, "a second instance reads the stored key");
+    assert_ne!(key(&other), first, "another database has its own");
 }
 
 #[test]

@@ -7,6 +7,8 @@ mod connection;
 #[cfg(test)]
 mod contract_tests;
 mod errors;
+mod keys;
+mod listing;
 mod repository;
 mod rows;
 mod schema;
@@ -74,6 +76,9 @@ pub enum DatabaseError {
     /// A migration failed.
     #[error("cannot migrate the database")]
     Migrate(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// The shared secrets could not be read or made.
+    #[error("cannot read the service's keys")]
+    Secret(#[source] Box<dyn std::error::Error + Send + Sync>),
     /// The pool could not be filled.
     #[error("cannot open the connection pool")]
     Pool(#[from] r2d2::Error),
@@ -91,6 +96,7 @@ impl DatabaseError {
 pub struct Database {
     repository: DieselOrderRepository,
     backend: &'static str,
+    cursor_key: [u8; 32],
 }
 
 impl Database {
@@ -111,7 +117,9 @@ impl Database {
                 statement_timeout: options.statement_timeout,
             },
         );
-        migrate(&mut manager.connect()?)?;
+        let mut conn = manager.connect()?;
+        migrate(&mut conn)?;
+        let cursor_key = cursor_key(&mut conn)?;
         let pool = r2d2::Pool::builder()
             .max_size(options.max_connections)
             .min_idle(Some(1))
@@ -120,6 +128,7 @@ impl Database {
         Ok(Self {
             repository: DieselOrderRepository::new(pool),
             backend: backend_name,
+            cursor_key,
         })
     }
 
@@ -145,10 +154,25 @@ impl Database {
         }
     }
 
+    /// The key that signs listing cursors: the same for every instance on this database, and across restarts.
+    pub const fn cursor_key(&self) -> &[u8; 32] {
+        &self.cursor_key
+    }
+
     /// `postgres` or `sqlite`.
     pub const fn backend(&self) -> &'static str {
         self.backend
     }
+}
+
+/// The database's cursor key, made from 32 random bytes by the first instance that asks.
+fn cursor_key(conn: &mut AnyConnection) -> Result<[u8; 32], DatabaseError> {
+    let mut candidate = [0_u8; 32];
+    getrandom::fill(&mut candidate).map_err(|e| DatabaseError::Secret(e.to_string().into()))?;
+    let stored = keys::shared_secret(conn, "cursor", &candidate)
+        .map_err(|e| DatabaseError::Secret(Box::new(e)))?;
+    <[u8; 32]>::try_from(stored.as_slice())
+        .map_err(|_| DatabaseError::Secret("the stored cursor key is not 32 bytes".into()))
 }
 
 /// Applies the pending migrations of the connection's backend.

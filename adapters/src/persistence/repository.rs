@@ -6,11 +6,14 @@ use std::time::Duration;
 use diesel::prelude::*;
 use diesel::r2d2::R2D2Connection;
 use diesel::result::Error as DieselError;
-use domain::{Order, OrderId, OrderRepository, RepositoryError, StatusChange};
+use domain::{
+    Order, OrderFilter, OrderId, OrderPosition, OrderRepository, RepositoryError, StatusChange,
+};
 use r2d2::{Pool, PooledConnection};
 
 use super::connection::{AnyConnection, AnyConnectionManager};
 use super::errors::{from_diesel, from_pool, is_serialization_failure};
+use super::listing::list_orders;
 use super::rows::{ItemRow, OrderRow, version_column};
 use super::schema::{order_items, orders};
 
@@ -119,6 +122,16 @@ impl OrderRepository for DieselOrderRepository {
             .into_order(items)
             .map(Some)
             .map_err(|e| RepositoryError::Other(Box::new(e)))
+    }
+
+    fn list(
+        &self,
+        filter: &OrderFilter,
+        after: Option<OrderPosition>,
+        limit: u32,
+    ) -> Result<Vec<Order>, RepositoryError> {
+        let mut conn = self.connection()?;
+        list_orders(&mut conn, filter, after, limit)
     }
 
     fn update_status(&self, change: &StatusChange) -> Result<(), RepositoryError> {

@@ -24,5 +24,12 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    service_keys (name) {
+        name -> Text,
+        secret -> Binary,
+    }
+}
+
 diesel::joinable!(order_items -> orders (order_id));
 diesel::allow_tables_to_appear_in_same_query!(orders, order_items);

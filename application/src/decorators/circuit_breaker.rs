@@ -5,7 +5,9 @@
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use domain::{Order, OrderId, OrderRepository, RepositoryError, StatusChange};
+use domain::{
+    Order, OrderFilter, OrderId, OrderPosition, OrderRepository, RepositoryError, StatusChange,
+};
 use thiserror::Error;
 
 use crate::{BreakerState, Metrics};
@@ -229,6 +231,15 @@ impl<R: OrderRepository> OrderRepository for CircuitBreaker<R> {
 
     fn find(&self, id: &OrderId) -> Result<Option<Order>, RepositoryError> {
         self.call(|next| next.find(id))
+    }
+
+    fn list(
+        &self,
+        filter: &OrderFilter,
+        after: Option<OrderPosition>,
+        limit: u32,
+    ) -> Result<Vec<Order>, RepositoryError> {
+        self.call(|next| next.list(filter, after, limit))
     }
 
     fn update_status(&self, change: &StatusChange) -> Result<(), RepositoryError> {

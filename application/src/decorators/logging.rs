@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use domain::{Order, OrderDraft, OrderId};
 
-use crate::{ChangeStatus, OrderService, ServiceError};
+use crate::{ChangeStatus, ListOrders, OrderPage, OrderService, ServiceError};
 
 /// Logs each call of the wrapped service: `debug` when it succeeds or the caller was at fault, `warn` when the
 /// service itself failed (unavailable or internal), with the error's source chain.
@@ -66,6 +66,13 @@ impl<S: OrderService> OrderService for LoggingService<S> {
         let started = Instant::now();
         let result = self.next.find_order(id);
         log_outcome("find_order", id, started, &result);
+        result
+    }
+
+    fn list_orders(&self, query: ListOrders) -> Result<OrderPage, ServiceError> {
+        let started = Instant::now();
+        let result = self.next.list_orders(query);
+        log_outcome("list_orders", &"-", started, &result);
         result
     }
 

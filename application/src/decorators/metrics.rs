@@ -3,7 +3,9 @@
 use std::sync::Arc;
 use std::time::Instant;
 
-use domain::{Order, OrderId, OrderRepository, RepositoryError, StatusChange};
+use domain::{
+    Order, OrderFilter, OrderId, OrderPosition, OrderRepository, RepositoryError, StatusChange,
+};
 
 use crate::{CallOutcome, Metrics};
 
@@ -46,6 +48,15 @@ impl<R: OrderRepository> OrderRepository for MetricsRepository<R> {
 
     fn find(&self, id: &OrderId) -> Result<Option<Order>, RepositoryError> {
         self.observe("find", |next| next.find(id))
+    }
+
+    fn list(
+        &self,
+        filter: &OrderFilter,
+        after: Option<OrderPosition>,
+        limit: u32,
+    ) -> Result<Vec<Order>, RepositoryError> {
+        self.observe("list", |next| next.list(filter, after, limit))
     }
 
     fn update_status(&self, change: &StatusChange) -> Result<(), RepositoryError> {

@@ -5,13 +5,17 @@ use std::sync::Arc;
 use actix_web::test::TestRequest;
 use application::MockOrderService;
 
-use super::{call, capture_logs, header, log_lines_of, problem};
+use super::{call, capture_logs, cursors, header, log_lines_of, problem};
 use crate::http::{Health, HttpContext};
 
 fn context(health: Health) -> (HttpContext, Arc<Health>) {
     let health = Arc::new(health);
     (
-        HttpContext::new(Arc::new(MockOrderService::new()), Arc::clone(&health)),
+        HttpContext::new(
+            Arc::new(MockOrderService::new()),
+            Arc::clone(&health),
+            cursors(),
+        ),
         health,
     )
 }

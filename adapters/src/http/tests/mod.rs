@@ -5,6 +5,7 @@ mod change_status;
 mod errors;
 mod find_order;
 mod health;
+mod list_orders;
 mod place_order;
 mod rate_limit;
 mod request_context;
@@ -22,7 +23,7 @@ use domain::{
 use serde_json::Value;
 
 use super::health::always_ready;
-use super::{HttpContext, app};
+use super::{CursorCodec, HttpContext, app};
 
 /// The id of the order every test is about.
 pub(super) const ID: &str = "0190b4b6-7c1e-7d2a-9f3b-5a6c7d8e9f01";
@@ -65,6 +66,11 @@ pub(super) fn post_json(path: &str, body: &str) -> TestRequest {
         .set_payload(body.to_owned())
 }
 
+/// The cursor codec of every test: a fixed key, so tests can make cursors the app accepts.
+pub(super) fn cursors() -> CursorCodec {
+    CursorCodec::new(&[9; 32])
+}
+
 /// Sends `request` to the app over `service`.
 pub(super) async fn send(service: MockOrderService, request: TestRequest) -> ServiceResponse {
     send_edited(service, request, |_| {}).await
@@ -78,7 +84,7 @@ pub(super) async fn send_edited(
 ) -> ServiceResponse {
     let mut request = request.to_request();
     edit(request.headers_mut());
-    let context = HttpContext::new(Arc::new(service), always_ready());
+    let context = HttpContext::new(Arc::new(service), always_ready(), cursors());
     let app = test::init_service(app(context)).await;
     test::call_service(&app, request)
         .await
