@@ -36,6 +36,10 @@ pub struct Config {
     #[arg(long, env = "DB_STATEMENT_TIMEOUT_MS", default_value_t = 5000, value_parser = clap::value_parser!(u64).range(1..))]
     pub db_statement_timeout_ms: u64,
 
+    /// How long an `Idempotency-Key` is remembered, in seconds; older keys are purged in the background.
+    #[arg(long, env = "IDEMPOTENCY_RETENTION_SECS", default_value_t = 86_400, value_parser = clap::value_parser!(u64).range(1..))]
+    pub idempotency_retention_secs: u64,
+
     /// Consecutive database failures (unreachable, timed out) that open the circuit breaker; while open, requests
     /// fail fast with 503 instead of waiting on a dead database.
     #[arg(long, env = "BREAKER_FAILURE_THRESHOLD", default_value_t = 5, value_parser = clap::value_parser!(u32).range(1..))]
@@ -92,6 +96,11 @@ impl Config {
     /// [`clap::Error`] for an unknown flag or an invalid value, and for `--help`/`--version` (not failures).
     pub fn from_env_and_args() -> Result<Self, clap::Error> {
         Self::try_parse()
+    }
+
+    /// How long idempotency keys are kept.
+    pub const fn idempotency_retention(&self) -> Duration {
+        Duration::from_secs(self.idempotency_retention_secs)
     }
 
     /// The circuit breaker's settings.
@@ -155,6 +164,7 @@ mod tests {
             "--log-format=json",
             "--breaker-failure-threshold=9",
             "--breaker-open-ms=250",
+            "--idempotency-retention-secs=60",
         ])
         .unwrap();
         let pool = config.pool_options();

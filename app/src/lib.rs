@@ -10,6 +10,7 @@
 
 mod config;
 pub mod logging;
+mod purge;
 mod startup;
 
 pub use config::Config;

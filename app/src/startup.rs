@@ -13,11 +13,11 @@ use adapters::persistence::{Database, PoolState};
 use adapters::system::{SystemClock, UuidV7Generator};
 use anyhow::Context;
 use application::{
-    BreakerSettings, CircuitBreaker, CoreOrderService, LoggingService, Metrics, MetricsRepository,
-    OrderService,
+    CircuitBreaker, CoreOrderService, LoggingService, Metrics, MetricsRepository, OrderService,
 };
 
 use crate::Config;
+use crate::purge::{self, PurgeHandle};
 
 /// How long the readiness probe waits for a database round trip.
 const READINESS_TIMEOUT: Duration = Duration::from_secs(1);
@@ -31,6 +31,7 @@ pub struct Application {
     address: SocketAddr,
     health: Arc<Health>,
     grace: Duration,
+    _purge: PurgeHandle,
 }
 
 impl Application {
@@ -48,7 +49,7 @@ impl Application {
         );
         let health = Arc::new(health_of(&database));
         let metrics = Arc::new(metrics_of(&database)?);
-        let service = wire(&database, config.breaker_settings(), metrics.clone());
+        let service = wire(&database, config, metrics.clone());
         let context = HttpContext::new(
             service,
             Arc::clone(&health),
@@ -67,11 +68,13 @@ impl Application {
         }
         let server = server.listen(listener)?.run();
         let grace = Duration::from_secs(config.shutdown_grace_secs);
+        let purge = purge::start(database, config.idempotency_retention());
         Ok(Self {
             server,
             address,
             health,
             grace,
+            _purge: purge,
         })
     }
 
@@ -143,14 +146,12 @@ fn connect_with_retry(config: &Config) -> anyhow::Result<Database> {
 
 /// The composition root: Go kit's `main.go` wiring, as decorators around the core and its repository. Metrics see
 /// the breaker's fast failures as `unavailable` calls.
-fn wire(
-    database: &Database,
-    breaker: BreakerSettings,
-    metrics: Arc<dyn Metrics>,
-) -> Arc<dyn OrderService> {
+fn wire(database: &Database, config: &Config, metrics: Arc<dyn Metrics>) -> Arc<dyn OrderService> {
+    let breaker = config.breaker_settings();
     let guarded = CircuitBreaker::new(database.repository(), breaker, Arc::clone(&metrics));
     let repository = MetricsRepository::new(guarded, metrics);
-    let core = CoreOrderService::new(repository, SystemClock, UuidV7Generator);
+    let core = CoreOrderService::new(repository, SystemClock, UuidV7Generator)
+        .with_idempotency_retention(config.idempotency_retention());
     Arc::new(LoggingService::new(core))
 }
 

@@ -1,15 +1,21 @@
 //! The core order service: the use cases, written against the ports only (Go kit's `implementation/`).
 
+use std::time::Duration;
+
 use domain::{
-    Clock, IdGenerator, Order, OrderDraft, OrderId, OrderPosition, OrderRepository, RepositoryError,
+    Clock, IdGenerator, IdempotencyRecord, Insertion, Order, OrderId, OrderPosition,
+    OrderRepository, RepositoryError,
 };
 
-use crate::{ChangeStatus, ListOrders, OrderPage, OrderService, ServiceError};
+use crate::{ChangeStatus, ListOrders, OrderPage, OrderService, PlaceOrder, Placed, ServiceError};
 
 /// How many times a status change is decided again after losing a compare-and-set. Each loss means another request
 /// moved the order one step, and the longest path through the lifecycle has five steps, so six attempts always reach
 /// a verdict.
 const STATUS_CHANGE_ATTEMPTS: usize = 6;
+
+/// How long an idempotency key is kept by default: a day, so a client retrying after any outage is covered.
+pub const DEFAULT_IDEMPOTENCY_RETENTION: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// The use cases over a repository, a clock and an id generator. Silent: logging and metrics are decorators.
 #[derive(Debug, Clone)]
@@ -17,25 +23,60 @@ pub struct CoreOrderService<R, C, I> {
     repository: R,
     clock: C,
     ids: I,
+    idempotency_retention: Duration,
 }
 
 impl<R, C, I> CoreOrderService<R, C, I> {
-    /// The service over its three ports.
+    /// The service over its three ports, keeping idempotency keys for [`DEFAULT_IDEMPOTENCY_RETENTION`].
     pub const fn new(repository: R, clock: C, ids: I) -> Self {
         Self {
             repository,
             clock,
             ids,
+            idempotency_retention: DEFAULT_IDEMPOTENCY_RETENTION,
         }
+    }
+
+    /// The same, keeping idempotency keys for `retention`: a key older than that may be used again.
+    #[must_use]
+    pub const fn with_idempotency_retention(mut self, retention: Duration) -> Self {
+        self.idempotency_retention = retention;
+        self
     }
 }
 
 impl<R: OrderRepository, C: Clock, I: IdGenerator> OrderService for CoreOrderService<R, C, I> {
-    fn place_order(&self, draft: OrderDraft) -> Result<OrderId, ServiceError> {
-        let new_order = draft.validate()?;
-        let order = Order::place(self.ids.next_id(), new_order, self.clock.now());
-        self.repository.insert(&order)?;
-        Ok(order.id())
+    fn place_order(&self, command: PlaceOrder) -> Result<Placed, ServiceError> {
+        let new_order = command.draft.validate()?;
+        let now = self.clock.now();
+        let order = Order::place(self.ids.next_id(), new_order, now);
+        let record = command
+            .idempotency
+            .map(|(key, fingerprint)| IdempotencyRecord {
+                key,
+                fingerprint,
+                at: now,
+                expired_before: now.minus(self.idempotency_retention),
+            });
+        match self.repository.insert(&order, record.as_ref())? {
+            Insertion::Inserted => Ok(Placed {
+                id: order.id(),
+                replayed: false,
+            }),
+            Insertion::KeyTaken {
+                order_id,
+                fingerprint,
+            } if record
+                .as_ref()
+                .is_some_and(|r| r.fingerprint == fingerprint) =>
+            {
+                Ok(Placed {
+                    id: order_id,
+                    replayed: true,
+                })
+            }
+            Insertion::KeyTaken { .. } => Err(ServiceError::IdempotencyKeyReused),
+        }
     }
 
     fn find_order(&self, id: &OrderId) -> Result<Order, ServiceError> {
@@ -89,8 +130,8 @@ impl<R: OrderRepository, C: Clock, I: IdGenerator> OrderService for CoreOrderSer
 mod tests {
     use super::*;
     use domain::{
-        MockClock, MockIdGenerator, MockOrderRepository, OrderItemDraft, OrderStatus, StoredOrder,
-        Timestamp, Version,
+        MockClock, MockIdGenerator, MockOrderRepository, OrderDraft, OrderItemDraft, OrderStatus,
+        StoredOrder, Timestamp, Version,
     };
     use mockall::predicate::eq;
 
@@ -171,26 +212,33 @@ mod tests {
         let mut repository = MockOrderRepository::new();
         repository
             .expect_insert()
-            .withf(|order| {
-                order.id() == ID
+            .withf(|order, idempotency| {
+                idempotency.is_none()
+                    && order.id() == ID
                     && order.status() == OrderStatus::Pending
                     && order.created_on() == NOW
                     && order.version() == Version::FIRST
                     && order.total().cents() == 2500
             })
             .times(1)
-            .returning(|_| Ok(()));
-        assert_eq!(service(repository).place_order(draft()).unwrap(), ID);
+            .returning(|_, _| Ok(Insertion::Inserted));
+        assert_eq!(
+            service(repository).place_order(plain(draft())).unwrap(),
+            Placed {
+                id: ID,
+                replayed: false
+            }
+        );
     }
 
     #[test]
     fn an_invalid_order_is_refused_before_storage() {
         let mut repository = MockOrderRepository::new();
         repository.expect_insert().never();
-        let result = service(repository).place_order(OrderDraft {
+        let result = service(repository).place_order(plain(OrderDraft {
             customer_id: None,
             ..draft()
-        });
+        }));
         assert!(
             matches!(result, Err(ServiceError::Invalid(errors)) if errors.fields()[0].field == "customer_id")
         );
@@ -202,9 +250,9 @@ mod tests {
         repository
             .expect_insert()
             .times(1)
-            .returning(|_| Err(unavailable()));
+            .returning(|_, _| Err(unavailable()));
         assert!(matches!(
-            service(repository).place_order(draft()),
+            service(repository).place_order(plain(draft())),
             Err(ServiceError::Unavailable(_))
         ));
     }
@@ -215,11 +263,82 @@ mod tests {
         repository
             .expect_insert()
             .times(1)
-            .returning(|_| Err(RepositoryError::Conflict));
+            .returning(|_, _| Err(RepositoryError::Conflict));
         assert!(matches!(
-            service(repository).place_order(draft()),
+            service(repository).place_order(plain(draft())),
             Err(ServiceError::Internal(_))
         ));
+    }
+
+    fn plain(draft: OrderDraft) -> PlaceOrder {
+        PlaceOrder {
+            draft,
+            idempotency: None,
+        }
+    }
+
+    fn keyed(fingerprint: u8) -> PlaceOrder {
+        let key = domain::IdempotencyKey::new("retry-1").unwrap();
+        PlaceOrder {
+            draft: draft(),
+            idempotency: Some((key, domain::RequestFingerprint::new([fingerprint; 32]))),
+        }
+    }
+
+    const EARLIER: OrderId = OrderId::from_bytes([8; 16]);
+
+    fn key_taken_by(fingerprint: u8) -> MockOrderRepository {
+        let mut repository = MockOrderRepository::new();
+        repository.expect_insert().times(1).returning(move |_, _| {
+            Ok(Insertion::KeyTaken {
+                order_id: EARLIER,
+                fingerprint: domain::RequestFingerprint::new([fingerprint; 32]),
+            })
+        });
+        repository
+    }
+
+    #[test]
+    fn a_keyed_order_is_stored_with_its_record_expiring_after_the_retention() {
+        let mut repository = MockOrderRepository::new();
+        repository
+            .expect_insert()
+            .withf(|_, record| {
+                record.is_some_and(|r| {
+                    r.key.as_str() == "retry-1"
+                        && r.at == NOW
+                        && r.expired_before == NOW.minus(Duration::from_secs(3600))
+                        && r.fingerprint == domain::RequestFingerprint::new([1; 32])
+                })
+            })
+            .times(1)
+            .returning(|_, _| Ok(Insertion::Inserted));
+        let service = service(repository).with_idempotency_retention(Duration::from_secs(3600));
+        assert_eq!(
+            service.place_order(keyed(1)).unwrap(),
+            Placed {
+                id: ID,
+                replayed: false
+            }
+        );
+    }
+
+    #[test]
+    fn a_retry_with_the_same_content_replays_the_earlier_order() {
+        let placed = service(key_taken_by(1)).place_order(keyed(1)).unwrap();
+        assert_eq!(
+            placed,
+            Placed {
+                id: EARLIER,
+                replayed: true
+            }
+        );
+    }
+
+    #[test]
+    fn a_key_reused_for_other_content_is_refused() {
+        let result = service(key_taken_by(1)).place_order(keyed(2));
+        assert!(matches!(result, Err(ServiceError::IdempotencyKeyReused)));
     }
 
     #[test]

@@ -24,6 +24,9 @@ pub enum ServiceError {
         /// The version the order has.
         actual: Version,
     },
+    /// The idempotency key belongs to an earlier request with other content.
+    #[error("the idempotency key was used for another request")]
+    IdempotencyKeyReused,
     /// A dependency is down or overloaded; the same request may succeed later.
     #[error("the order service is unavailable")]
     Unavailable(#[source] RepositoryError),

@@ -16,7 +16,7 @@ mod error;
 mod metrics;
 mod service;
 
-pub use crate::core::CoreOrderService;
+pub use crate::core::{CoreOrderService, DEFAULT_IDEMPOTENCY_RETENTION};
 pub use decorators::{
     BreakerOpen, BreakerSettings, CircuitBreaker, LoggingService, MetricsRepository,
 };
@@ -26,4 +26,4 @@ pub use metrics::MockMetrics;
 pub use metrics::{BreakerState, CallOutcome, Metrics};
 #[cfg(any(test, feature = "mocks"))]
 pub use service::MockOrderService;
-pub use service::{ChangeStatus, ListOrders, OrderPage, OrderService};
+pub use service::{ChangeStatus, ListOrders, OrderPage, OrderService, PlaceOrder, Placed};

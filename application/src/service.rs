@@ -1,10 +1,29 @@
 //! The driving port: what the order service offers its transports (Go kit's `Service` interface).
 
 use domain::{
-    Order, OrderDraft, OrderFilter, OrderId, OrderPosition, OrderStatus, PageSize, Version,
+    IdempotencyKey, Order, OrderDraft, OrderFilter, OrderId, OrderPosition, OrderStatus, PageSize,
+    RequestFingerprint, Version,
 };
 
 use crate::ServiceError;
+
+/// A request to place an order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlaceOrder {
+    /// The order as the client sent it.
+    pub draft: OrderDraft,
+    /// With a key, a retry of the same request returns the first attempt's order instead of making another.
+    pub idempotency: Option<(IdempotencyKey, RequestFingerprint)>,
+}
+
+/// A placed order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Placed {
+    /// Its id.
+    pub id: OrderId,
+    /// Whether an earlier request with the same idempotency key placed it (nothing new was stored).
+    pub replayed: bool,
+}
 
 /// A request to move an order to another status.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -42,11 +61,13 @@ pub struct OrderPage {
 /// Methods are synchronous and block (the repository does IO); transports call them on a blocking thread pool.
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 pub trait OrderService: Send + Sync {
-    /// Validates `draft` and stores it as a new `Pending` order; returns its id.
+    /// Validates the draft and stores it as a new `Pending` order; returns its id. With an idempotency key held by an
+    /// earlier request with the same content, returns that request's order and stores nothing.
     ///
     /// # Errors
-    /// [`ServiceError::Invalid`] naming every broken rule; `Unavailable` or `Internal` when storage fails.
-    fn place_order(&self, draft: OrderDraft) -> Result<OrderId, ServiceError>;
+    /// [`ServiceError::Invalid`] naming every broken rule; `IdempotencyKeyReused` when the key belongs to a request
+    /// with other content; `Unavailable` or `Internal` when storage fails.
+    fn place_order(&self, command: PlaceOrder) -> Result<Placed, ServiceError>;
 
     /// The order with this id.
     ///

@@ -10,6 +10,7 @@
 //! **Go kit counterpart**: `order.go` (the `Order` entity and the `Repository` interface), with the rules that
 //! service left out: a real lifecycle, validation, and money that is not a float.
 
+mod idempotency;
 mod ids;
 mod listing;
 mod money;
@@ -22,6 +23,9 @@ mod text;
 mod time;
 mod validation;
 
+pub use idempotency::{
+    IdempotencyKey, IdempotencyRecord, Insertion, InvalidIdempotencyKey, RequestFingerprint,
+};
 pub use ids::{CustomerId, OrderId, ParseOrderIdError, ProductCode, RestaurantId};
 pub use listing::{InvalidPageSize, OrderFilter, OrderPosition, PageSize};
 pub use money::{Money, ParseMoneyError};

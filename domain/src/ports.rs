@@ -7,7 +7,10 @@ use std::error::Error as StdError;
 
 use thiserror::Error;
 
-use crate::{Order, OrderFilter, OrderId, OrderPosition, StatusChange, Timestamp};
+use crate::{
+    IdempotencyRecord, Insertion, Order, OrderFilter, OrderId, OrderPosition, StatusChange,
+    Timestamp,
+};
 
 /// A driver's error, kept as the source of a port error so logs show the whole chain.
 pub type BoxError = Box<dyn StdError + Send + Sync + 'static>;
@@ -31,11 +34,17 @@ pub enum RepositoryError {
 /// Where orders are kept (Go kit's `Repository`).
 #[cfg_attr(feature = "mocks", mockall::automock)]
 pub trait OrderRepository: Send + Sync {
-    /// Stores a newly placed order with all its items, atomically.
+    /// Stores a newly placed order with all its items and, when given, its idempotency record, atomically. When the
+    /// record's key is held by an unexpired earlier request, stores nothing and says which order that request made.
     ///
     /// # Errors
     /// [`RepositoryError::Conflict`] when the id exists already; `Unavailable` or `Other` when the store fails.
-    fn insert(&self, order: &Order) -> Result<(), RepositoryError>;
+    #[allow(clippy::needless_lifetimes)] // mockall's generated mock needs the lifetime named
+    fn insert<'a>(
+        &self,
+        order: &Order,
+        idempotency: Option<&'a IdempotencyRecord>,
+    ) -> Result<Insertion, RepositoryError>;
 
     /// Reads an order with its items; `None` when there is no order with that id.
     ///

@@ -17,6 +17,13 @@ impl Timestamp {
         self.0
     }
 
+    /// The instant `duration` earlier (the earliest representable instant if that is out of range).
+    #[must_use]
+    pub fn minus(self, duration: std::time::Duration) -> Self {
+        let micros = i64::try_from(duration.as_micros()).unwrap_or(i64::MAX);
+        Self(self.0.saturating_sub(micros))
+    }
+
     /// Whole seconds since the Unix epoch (rounded down), as the seed's API reports times.
     pub const fn unix_seconds(self) -> i64 {
         self.0.div_euclid(1_000_000)
@@ -37,6 +44,21 @@ impl fmt::Display for Timestamp {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_instant_minus_a_duration_saturates() {
+        let now = Timestamp::from_unix_micros(5_000_000);
+        assert_eq!(
+            now.minus(std::time::Duration::from_secs(2)),
+            Timestamp::from_unix_micros(3_000_000)
+        );
+        assert_eq!(
+            Timestamp::from_unix_micros(i64::MIN)
+                .minus(std::time::Duration::from_secs(1))
+                .unix_micros(),
+            i64::MIN
+        );
+    }
 
     #[test]
     fn seconds_round_down_also_before_the_epoch() {

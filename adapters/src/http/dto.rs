@@ -4,22 +4,23 @@
 //! with every other field error. Money never passes through a float: a request's numbers are kept as their exact
 //! JSON text, and a response writes `Money`'s text (`9.99`, `10.00`) as a JSON number.
 
-use application::ChangeStatus;
+use application::{ChangeStatus, PlaceOrder};
 use domain::{
-    Money, Order, OrderDraft, OrderId, OrderItem, OrderItemDraft, OrderStatus, ValidationErrors,
-    Version,
+    IdempotencyKey, Money, Order, OrderDraft, OrderId, OrderItem, OrderItemDraft, OrderStatus,
+    RequestFingerprint, ValidationErrors, Version,
 };
 use serde::de::{Error as _, Unexpected};
 use serde::ser::Error as _;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::value::RawValue;
+use sha2::{Digest, Sha256};
 
 use super::error::ApiError;
 
 const REQUIRED: &str = "is required";
 
 /// The body of `POST /orders`. A client-sent `id`, `status`, `created_on` and unknown members are ignored.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 pub(crate) struct CreateOrderRequest {
     customer_id: Option<String>,
     restaurant_id: Option<String>,
@@ -27,7 +28,7 @@ pub(crate) struct CreateOrderRequest {
 }
 
 /// One of `order_items`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, Serialize)]
 pub(crate) struct OrderItemRequest {
     product_code: Option<String>,
     name: Option<String>,
@@ -38,6 +39,28 @@ pub(crate) struct OrderItemRequest {
 }
 
 impl CreateOrderRequest {
+    /// SHA-256 of the request's members, re-serialized in a fixed order: members the service ignores, the order of
+    /// members and whitespace do not change it; any value that counts does.
+    pub(crate) fn fingerprint(&self) -> Result<RequestFingerprint, ApiError> {
+        let canonical = serde_json::to_vec(self).map_err(ApiError::internal)?;
+        Ok(RequestFingerprint::new(Sha256::digest(canonical).into()))
+    }
+
+    /// The application's command: the draft, and with `key` the request's fingerprint.
+    ///
+    /// # Errors
+    /// `internal` if the request cannot be fingerprinted (it always can).
+    pub(crate) fn into_command(self, key: Option<IdempotencyKey>) -> Result<PlaceOrder, ApiError> {
+        let idempotency = match key {
+            Some(key) => Some((key, self.fingerprint()?)),
+            None => None,
+        };
+        Ok(PlaceOrder {
+            draft: self.into_draft(),
+            idempotency,
+        })
+    }
+
     /// The order as the domain validates it.
     pub(crate) fn into_draft(self) -> OrderDraft {
         OrderDraft {

@@ -245,6 +245,10 @@ impl From<ServiceError> for ApiError {
                 ProblemCode::VersionMismatch,
                 format!("the order is at version {actual}, not {expected}"),
             ),
+            ServiceError::IdempotencyKeyReused => Self::new(
+                ProblemCode::IdempotencyKeyReused,
+                "this Idempotency-Key was used for a request with other content; use a new key",
+            ),
             error @ ServiceError::Unavailable(_) => Self::unavailable(error),
             error @ ServiceError::Internal(_) => Self::internal(error),
         }

@@ -14,23 +14,29 @@ use super::cursor::CursorCodec;
 use super::dto::{ChangeStatusRequest, CreateOrderRequest, CreatedOrderResponse, OrderEnvelope};
 use super::error::ApiError;
 use super::etag::{IfMatch, etag};
+use super::idempotency::{IDEMPOTENT_REPLAYED, IdempotencyKeyHeader};
 use super::listing::{ListOrdersQuery, OrderListResponse};
 use super::request_id::RequestId;
 
 /// The service as the handlers share it: one instance for every worker, never behind a lock.
 pub(crate) type SharedService = web::Data<dyn OrderService>;
 
-/// `POST /orders`: places an order; `201` with its `Location` and `{"id": ...}`.
+/// `POST /orders`: places an order; `201` with its `Location` and `{"id": ...}`. With an `Idempotency-Key` that an
+/// earlier request with the same content used, the same answer again, marked `Idempotent-Replayed: true`.
 pub(crate) async fn place_order(
     service: SharedService,
     request_id: RequestId,
+    key: IdempotencyKeyHeader,
     JsonBody(request): JsonBody<CreateOrderRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let draft = request.into_draft();
-    let id = blocking::run(&request_id, move || service.place_order(draft)).await?;
+    let command = request.into_command(key.into_key()?)?;
+    let placed = blocking::run(&request_id, move || service.place_order(command)).await?;
     let mut response = HttpResponse::Created();
-    response.insert_header((LOCATION, format!("/orders/{id}")));
-    json(response, &CreatedOrderResponse::from(id))
+    response.insert_header((LOCATION, format!("/orders/{}", placed.id)));
+    if placed.replayed {
+        response.insert_header((IDEMPOTENT_REPLAYED, "true"));
+    }
+    json(response, &CreatedOrderResponse::from(placed.id))
 }
 
 /// `GET /orders/{id}`: the order, with its version as `ETag`. An id that is not a UUID is an unknown order.

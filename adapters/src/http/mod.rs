@@ -21,6 +21,7 @@ mod error;
 mod etag;
 mod handlers;
 mod health;
+mod idempotency;
 mod listing;
 mod middleware;
 mod problem;

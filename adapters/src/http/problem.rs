@@ -25,6 +25,8 @@ pub enum ProblemCode {
     InvalidTransition,
     /// The `If-Match` version is not the order's current one (412).
     VersionMismatch,
+    /// The `Idempotency-Key` was used before for a request with other content (422).
+    IdempotencyKeyReused,
     /// The client sent more requests than its rate limit allows; retry after `Retry-After` seconds (429).
     RateLimited,
     /// A dependency is down or overloaded; retry after `Retry-After` seconds (503).
@@ -41,6 +43,7 @@ impl ProblemCode {
         match self {
             Self::MalformedRequest => "malformed_request",
             Self::ValidationFailed => "validation_failed",
+            Self::IdempotencyKeyReused => "idempotency_key_reused",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::PayloadTooLarge => "payload_too_large",
             Self::NotFound => "not_found",
@@ -60,7 +63,7 @@ impl ProblemCode {
     pub const fn status(self) -> StatusCode {
         match self {
             Self::MalformedRequest | Self::RequestRefused => StatusCode::BAD_REQUEST,
-            Self::ValidationFailed => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::ValidationFailed | Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::NotFound | Self::OrderNotFound => StatusCode::NOT_FOUND,
@@ -78,6 +81,7 @@ impl ProblemCode {
         match self {
             Self::MalformedRequest => "Malformed request",
             Self::ValidationFailed => "Validation failed",
+            Self::IdempotencyKeyReused => "Idempotency key reused",
             Self::UnsupportedMediaType => "Unsupported media type",
             Self::PayloadTooLarge => "Payload too large",
             Self::NotFound => "Not found",

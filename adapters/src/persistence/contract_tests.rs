@@ -4,9 +4,10 @@ use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
 use domain::{
-    CustomerId, ItemName, NewOrder, Order, OrderFilter, OrderId, OrderItem, OrderItems,
-    OrderPosition, OrderRepository, OrderStatus, ProductCode, RepositoryError, RestaurantId,
-    StatusChange, Timestamp, Version,
+    CustomerId, IdempotencyKey, IdempotencyRecord, Insertion, ItemName, NewOrder, Order,
+    OrderFilter, OrderId, OrderItem, OrderItems, OrderPosition, OrderRepository, OrderStatus,
+    ProductCode, RepositoryError, RequestFingerprint, RestaurantId, StatusChange, Timestamp,
+    Version,
 };
 
 use super::test_database::TestDatabase;
@@ -64,12 +65,12 @@ fn change(order: &Order, to: OrderStatus) -> StatusChange {
 
 fn an_inserted_order_is_found_as_it_was_with_its_items_in_order(repo: &DieselOrderRepository) {
     let placed = order(1);
-    repo.insert(&placed).unwrap();
+    repo.insert(&placed, None).unwrap();
     assert_eq!(repo.find(&placed.id()).unwrap(), Some(placed));
 }
 
 fn an_unknown_id_is_not_found(repo: &DieselOrderRepository) {
-    repo.insert(&order(1)).unwrap();
+    repo.insert(&order(1), None).unwrap();
     assert_eq!(repo.find(&OrderId::from_bytes([9; 16])).unwrap(), None);
 }
 
@@ -85,7 +86,7 @@ fn the_largest_order_round_trips_exactly(repo: &DieselOrderRepository) {
         })
         .collect();
     let placed = order_with(2, items);
-    repo.insert(&placed).unwrap();
+    repo.insert(&placed, None).unwrap();
     let found = repo.find(&placed.id()).unwrap().unwrap();
     assert_eq!(found.total().cents(), 100 * 100_000_000 * 10_000);
     assert_eq!(found, placed);
@@ -93,10 +94,10 @@ fn the_largest_order_round_trips_exactly(repo: &DieselOrderRepository) {
 
 fn inserting_a_taken_id_is_a_conflict_that_writes_nothing(repo: &DieselOrderRepository) {
     let first = order(3);
-    repo.insert(&first).unwrap();
+    repo.insert(&first, None).unwrap();
     let second = order_with(3, vec![item("other", "Other", "1.00", "1")]);
     assert!(matches!(
-        repo.insert(&second),
+        repo.insert(&second, None),
         Err(RepositoryError::Conflict)
     ));
     assert_eq!(repo.find(&first.id()).unwrap(), Some(first));
@@ -104,7 +105,7 @@ fn inserting_a_taken_id_is_a_conflict_that_writes_nothing(repo: &DieselOrderRepo
 
 fn a_change_applies_when_the_stored_state_is_the_one_decided_on(repo: &DieselOrderRepository) {
     let placed = order(4);
-    repo.insert(&placed).unwrap();
+    repo.insert(&placed, None).unwrap();
     let accept = change(&placed, OrderStatus::Accepted);
     repo.update_status(&accept).unwrap();
     let found = repo.find(&placed.id()).unwrap().unwrap();
@@ -120,7 +121,7 @@ fn a_change_decided_on_a_stale_state_is_a_conflict_that_writes_nothing(
     repo: &DieselOrderRepository,
 ) {
     let placed = order(5);
-    repo.insert(&placed).unwrap();
+    repo.insert(&placed, None).unwrap();
     repo.update_status(&change(&placed, OrderStatus::Rejected))
         .unwrap();
     let after_reject = repo.find(&placed.id()).unwrap();
@@ -150,7 +151,7 @@ fn a_change_to_an_unknown_order_is_a_conflict(repo: &DieselOrderRepository) {
 
 fn of_sixteen_racing_changes_exactly_one_applies(repo: &DieselOrderRepository) {
     let placed = order(7);
-    repo.insert(&placed).unwrap();
+    repo.insert(&placed, None).unwrap();
     let barrier = Arc::new(Barrier::new(16));
     let results: Vec<Result<(), RepositoryError>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..16)
@@ -222,7 +223,7 @@ fn listing_is_newest_first_by_time_then_id_and_pages_cover_everything_once(
         .map(|i| placed_at(i, "c", "r", 1_000 + i64::from(i / 3)))
         .collect();
     for order in &placed {
-        repo.insert(order).unwrap();
+        repo.insert(order, None).unwrap();
     }
     let mut expected = placed.clone();
     expected.sort_by_key(|o| std::cmp::Reverse((o.created_on(), o.id())));
@@ -248,7 +249,7 @@ fn each_filter_keeps_only_its_orders(repo: &DieselOrderRepository) {
         placed_at(4, "bob", "sushi", 40),
     ];
     for order in &placed {
-        repo.insert(order).unwrap();
+        repo.insert(order, None).unwrap();
     }
     repo.update_status(&change(&placed[2], OrderStatus::Accepted))
         .unwrap();
@@ -294,12 +295,12 @@ fn orders_created_while_paging_neither_repeat_nor_push_out_older_ones(
     repo: &DieselOrderRepository,
 ) {
     for i in 1..=10 {
-        repo.insert(&placed_at(i, "c", "r", i64::from(i) * 10))
+        repo.insert(&placed_at(i, "c", "r", i64::from(i) * 10), None)
             .unwrap();
     }
     let first = repo.list(&OrderFilter::default(), None, 4).unwrap();
     for i in 11..=15 {
-        repo.insert(&placed_at(i, "c", "r", 1_000 + i64::from(i)))
+        repo.insert(&placed_at(i, "c", "r", 1_000 + i64::from(i)), None)
             .unwrap();
     }
     let mut seen = first.clone();
@@ -316,6 +317,91 @@ fn orders_created_while_paging_neither_repeat_nor_push_out_older_ones(
         .map(|i| OrderId::from_bytes([i; 16]))
         .collect();
     assert_eq!(ids(&seen), expected);
+}
+
+fn record(key: &str, fingerprint: u8, at: i64, expired_before: i64) -> IdempotencyRecord {
+    IdempotencyRecord {
+        key: IdempotencyKey::new(key).unwrap(),
+        fingerprint: RequestFingerprint::new([fingerprint; 32]),
+        at: Timestamp::from_unix_micros(at),
+        expired_before: Timestamp::from_unix_micros(expired_before),
+    }
+}
+
+fn a_held_key_stores_nothing_and_names_the_earlier_order(repo: &DieselOrderRepository) {
+    let first = order(20);
+    assert_eq!(
+        repo.insert(&first, Some(&record("k", 1, 100, 0))).unwrap(),
+        Insertion::Inserted
+    );
+    let second = order(21);
+    let taken = repo.insert(&second, Some(&record("k", 2, 200, 0))).unwrap();
+    assert_eq!(
+        taken,
+        Insertion::KeyTaken {
+            order_id: first.id(),
+            fingerprint: RequestFingerprint::new([1; 32])
+        }
+    );
+    assert_eq!(
+        repo.find(&second.id()).unwrap(),
+        None,
+        "nothing of the second request is stored"
+    );
+    assert_eq!(
+        repo.insert(&second, Some(&record("other", 2, 200, 0)))
+            .unwrap(),
+        Insertion::Inserted
+    );
+}
+
+fn an_expired_key_is_free_again(repo: &DieselOrderRepository) {
+    repo.insert(&order(22), Some(&record("k", 1, 100, 0)))
+        .unwrap();
+    let later = order(23);
+    // The new request considers anything made before 150 expired.
+    assert_eq!(
+        repo.insert(&later, Some(&record("k", 2, 1_000, 150)))
+            .unwrap(),
+        Insertion::Inserted
+    );
+    assert!(repo.find(&later.id()).unwrap().is_some());
+}
+
+fn of_sixteen_racing_creates_with_one_key_exactly_one_stores(repo: &DieselOrderRepository) {
+    let barrier = Arc::new(Barrier::new(16));
+    let results: Vec<Insertion> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..16)
+            .map(|i| {
+                let barrier = Arc::clone(&barrier);
+                scope.spawn(move || {
+                    let candidate = order(100 + i);
+                    barrier.wait();
+                    repo.insert(&candidate, Some(&record("race", 7, 100, 0)))
+                        .unwrap()
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let winners = results
+        .iter()
+        .filter(|r| **r == Insertion::Inserted)
+        .count();
+    assert_eq!(winners, 1, "{results:?}");
+    let held: Vec<&OrderId> = results
+        .iter()
+        .filter_map(|r| match r {
+            Insertion::KeyTaken { order_id, .. } => Some(order_id),
+            Insertion::Inserted => None,
+        })
+        .collect();
+    assert_eq!(held.len(), 15);
+    assert!(
+        held.windows(2).all(|pair| pair[0] == pair[1]),
+        "every loser names the one winner"
+    );
+    assert!(repo.find(held[0]).unwrap().is_some());
 }
 
 fn an_exhausted_pool_is_unavailable_not_a_failure(database: &TestDatabase) {
@@ -367,7 +453,38 @@ contract!(
     listing_is_newest_first_by_time_then_id_and_pages_cover_everything_once,
     each_filter_keeps_only_its_orders,
     orders_created_while_paging_neither_repeat_nor_push_out_older_ones,
+    a_held_key_stores_nothing_and_names_the_earlier_order,
+    an_expired_key_is_free_again,
+    of_sixteen_racing_creates_with_one_key_exactly_one_stores,
 );
+
+#[test]
+fn purging_removes_only_expired_keys_in_batches() {
+    let database = TestDatabase::sqlite();
+    let db = Database::connect(database.url(), &PoolOptions::default()).unwrap();
+    let repo = db.repository();
+    for (i, at) in [(30, 10), (31, 20), (32, 30), (33, 500)] {
+        repo.insert(&order(i), Some(&record(&format!("k{i}"), 1, at, 0)))
+            .unwrap();
+    }
+    let cutoff = Timestamp::from_unix_micros(100);
+    assert_eq!(db.purge_idempotency_keys(cutoff, 2).unwrap(), 2);
+    assert_eq!(db.purge_idempotency_keys(cutoff, 2).unwrap(), 1);
+    assert_eq!(db.purge_idempotency_keys(cutoff, 2).unwrap(), 0);
+    assert_eq!(
+        repo.insert(&order(34), Some(&record("k33", 2, 600, 0)))
+            .unwrap(),
+        Insertion::KeyTaken {
+            order_id: OrderId::from_bytes([33; 16]),
+            fingerprint: RequestFingerprint::new([1; 32]),
+        }
+    );
+    assert_eq!(
+        repo.insert(&order(35), Some(&record("k30", 2, 600, 0)))
+            .unwrap(),
+        Insertion::Inserted
+    );
+}
 
 #[test]
 fn an_exhausted_sqlite_pool_is_unavailable() {
@@ -413,7 +530,7 @@ fn every_instance_on_a_database_shares_one_cursor_key_and_databases_differ() {
 fn migrations_run_once_however_often_the_service_starts() {
     let database = TestDatabase::sqlite();
     let placed = order(8);
-    repository(&database).insert(&placed).unwrap();
+    repository(&database).insert(&placed, None).unwrap();
     assert_eq!(
         repository(&database).find(&placed.id()).unwrap(),
         Some(placed)

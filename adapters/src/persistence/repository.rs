@@ -7,12 +7,14 @@ use diesel::prelude::*;
 use diesel::r2d2::R2D2Connection;
 use diesel::result::Error as DieselError;
 use domain::{
-    Order, OrderFilter, OrderId, OrderPosition, OrderRepository, RepositoryError, StatusChange,
+    IdempotencyRecord, Insertion, Order, OrderFilter, OrderId, OrderPosition, OrderRepository,
+    RepositoryError, StatusChange, Timestamp,
 };
 use r2d2::{Pool, PooledConnection};
 
 use super::connection::{AnyConnection, AnyConnectionManager};
 use super::errors::{from_diesel, from_pool, is_serialization_failure};
+use super::idempotency;
 use super::listing::list_orders;
 use super::rows::{ItemRow, OrderRow, version_column};
 use super::schema::{order_items, orders};
@@ -56,6 +58,16 @@ impl DieselOrderRepository {
         conn.ping().map_err(from_diesel)
     }
 
+    /// Deletes up to `batch` idempotency records made before `expired_before`; returns how many.
+    pub(crate) fn purge_idempotency_keys(
+        &self,
+        expired_before: Timestamp,
+        batch: i64,
+    ) -> Result<usize, RepositoryError> {
+        let mut conn = self.connection()?;
+        idempotency::purge(&mut conn, expired_before, batch).map_err(from_diesel)
+    }
+
     fn connection(&self) -> Result<PooledConnection<AnyConnectionManager>, RepositoryError> {
         self.pool.get().map_err(from_pool)
     }
@@ -83,10 +95,20 @@ impl DieselOrderRepository {
 }
 
 impl OrderRepository for DieselOrderRepository {
-    fn insert(&self, order: &Order) -> Result<(), RepositoryError> {
+    fn insert(
+        &self,
+        order: &Order,
+        idempotency: Option<&IdempotencyRecord>,
+    ) -> Result<Insertion, RepositoryError> {
         let order_row = OrderRow::from_order(order);
         let item_rows = ItemRow::from_order(order);
         self.in_transaction(|conn| {
+            // The key first: a concurrent request with the same key waits here, before writing anything.
+            if let Some(record) = idempotency
+                && let Some(taken) = idempotency::claim(conn, record, order.id())?
+            {
+                return Ok(taken);
+            }
             diesel::insert_into(orders::table)
                 .values(&order_row)
                 .execute(conn)?;
@@ -97,7 +119,7 @@ impl OrderRepository for DieselOrderRepository {
                 AnyConnection::Postgresql(pg) => items.execute(pg)?,
                 AnyConnection::Sqlite(sqlite) => items.execute(sqlite)?,
             };
-            Ok(())
+            Ok(Insertion::Inserted)
         })
     }
 

@@ -14,8 +14,14 @@ use super::schema::{order_items, orders};
 #[error("corrupt stored order: {0}")]
 pub(crate) struct CorruptRow(String);
 
+impl CorruptRow {
+    pub(crate) fn new(what: impl std::fmt::Display) -> Self {
+        Self(what.to_string())
+    }
+}
+
 fn corrupt(what: impl std::fmt::Display) -> CorruptRow {
-    CorruptRow(what.to_string())
+    CorruptRow::new(what)
 }
 
 #[derive(Debug, Queryable, Selectable, Insertable)]

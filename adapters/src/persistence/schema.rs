@@ -31,5 +31,14 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    idempotency_keys (key) {
+        key -> Text,
+        fingerprint -> Binary,
+        order_id -> Binary,
+        created_on -> BigInt,
+    }
+}
+
 diesel::joinable!(order_items -> orders (order_id));
 diesel::allow_tables_to_appear_in_same_query!(orders, order_items);

@@ -6,7 +6,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use domain::{
-    Order, OrderFilter, OrderId, OrderPosition, OrderRepository, RepositoryError, StatusChange,
+    IdempotencyRecord, Insertion, Order, OrderFilter, OrderId, OrderPosition, OrderRepository,
+    RepositoryError, StatusChange,
 };
 use thiserror::Error;
 
@@ -225,8 +226,12 @@ impl<R> Drop for Permit<'_, R> {
 }
 
 impl<R: OrderRepository> OrderRepository for CircuitBreaker<R> {
-    fn insert(&self, order: &Order) -> Result<(), RepositoryError> {
-        self.call(|next| next.insert(order))
+    fn insert(
+        &self,
+        order: &Order,
+        idempotency: Option<&IdempotencyRecord>,
+    ) -> Result<Insertion, RepositoryError> {
+        self.call(|next| next.insert(order, idempotency))
     }
 
     fn find(&self, id: &OrderId) -> Result<Option<Order>, RepositoryError> {

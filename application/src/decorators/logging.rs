@@ -2,9 +2,9 @@
 
 use std::time::Instant;
 
-use domain::{Order, OrderDraft, OrderId};
+use domain::{Order, OrderId};
 
-use crate::{ChangeStatus, ListOrders, OrderPage, OrderService, ServiceError};
+use crate::{ChangeStatus, ListOrders, OrderPage, OrderService, PlaceOrder, Placed, ServiceError};
 
 /// Logs each call of the wrapped service: `debug` when it succeeds or the caller was at fault, `warn` when the
 /// service itself failed (unavailable or internal), with the error's source chain.
@@ -51,11 +51,11 @@ fn chain(error: &dyn std::error::Error) -> String {
 }
 
 impl<S: OrderService> OrderService for LoggingService<S> {
-    fn place_order(&self, draft: OrderDraft) -> Result<OrderId, ServiceError> {
+    fn place_order(&self, command: PlaceOrder) -> Result<Placed, ServiceError> {
         let started = Instant::now();
-        let result = self.next.place_order(draft);
+        let result = self.next.place_order(command);
         let subject: &dyn std::fmt::Display = match &result {
-            Ok(id) => id,
+            Ok(placed) => &placed.id,
             Err(_) => &"-",
         };
         log_outcome("place_order", subject, started, &result);
@@ -95,7 +95,12 @@ mod tests {
     #[test]
     fn results_pass_through_unchanged() {
         let mut next = MockOrderService::new();
-        next.expect_place_order().times(1).returning(|_| Ok(ID));
+        next.expect_place_order().times(1).returning(|_| {
+            Ok(Placed {
+                id: ID,
+                replayed: false,
+            })
+        });
         next.expect_find_order()
             .times(1)
             .returning(|id| Err(ServiceError::NotFound(*id)));
@@ -105,7 +110,11 @@ mod tests {
             )))
         });
         let service = LoggingService::new(next);
-        assert_eq!(service.place_order(OrderDraft::default()).unwrap(), ID);
+        let command = PlaceOrder {
+            draft: domain::OrderDraft::default(),
+            idempotency: None,
+        };
+        assert_eq!(service.place_order(command).unwrap().id, ID);
         assert!(matches!(service.find_order(&ID), Err(ServiceError::NotFound(id)) if id == ID));
         let command = ChangeStatus {
             id: ID,

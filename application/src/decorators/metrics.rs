@@ -4,7 +4,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use domain::{
-    Order, OrderFilter, OrderId, OrderPosition, OrderRepository, RepositoryError, StatusChange,
+    IdempotencyRecord, Insertion, Order, OrderFilter, OrderId, OrderPosition, OrderRepository,
+    RepositoryError, StatusChange,
 };
 
 use crate::{CallOutcome, Metrics};
@@ -38,9 +39,13 @@ impl<R> MetricsRepository<R> {
 }
 
 impl<R: OrderRepository> OrderRepository for MetricsRepository<R> {
-    fn insert(&self, order: &Order) -> Result<(), RepositoryError> {
-        let result = self.observe("insert", |next| next.insert(order));
-        if result.is_ok() {
+    fn insert(
+        &self,
+        order: &Order,
+        idempotency: Option<&IdempotencyRecord>,
+    ) -> Result<Insertion, RepositoryError> {
+        let result = self.observe("insert", |next| next.insert(order, idempotency));
+        if matches!(result, Ok(Insertion::Inserted)) {
             self.metrics.order_placed();
         }
         result
@@ -147,9 +152,9 @@ mod tests {
     fn a_stored_order_counts_as_placed_and_a_failed_insert_does_not() {
         for (stored, placed) in [(true, 1), (false, 0)] {
             let mut next = MockOrderRepository::new();
-            next.expect_insert().times(1).returning(move |_| {
+            next.expect_insert().times(1).returning(move |_, _| {
                 if stored {
-                    Ok(())
+                    Ok(Insertion::Inserted)
                 } else {
                     Err(RepositoryError::Other("bug".into()))
                 }
@@ -167,7 +172,7 @@ mod tests {
                 .return_const(());
             metrics.expect_order_placed().times(placed).return_const(());
             let repository = MetricsRepository::new(next, Arc::new(metrics));
-            assert_eq!(repository.insert(&sample_order()).is_ok(), stored);
+            assert_eq!(repository.insert(&sample_order(), None).is_ok(), stored);
         }
     }
 

@@ -72,6 +72,7 @@ impl TestApp {
             db_pool_size: 8,
             db_acquire_timeout_ms: 2000,
             db_statement_timeout_ms: 5000,
+            idempotency_retention_secs: 86_400,
             breaker_failure_threshold: 5,
             breaker_open_ms: 5000,
             http_workers: Some(2),

@@ -74,10 +74,7 @@ fn filters_combine(app: &TestApp, _: &TestDatabase) {
     let (a, b) = (place_for(app, "ann"), place_for(app, "ann"));
     place_for(app, "bob");
     assert_eq!(app.change_status(&a, "Accepted", None).status, 200);
-    assert_eq!(
-        ids(&walk(app, "customer_id=ann&status=Accepted")),
-        [a]
-    );
+    assert_eq!(ids(&walk(app, "customer_id=ann&status=Accepted")), [a]);
     assert_eq!(
         ids(&walk(
             app,

@@ -10,6 +10,7 @@ mod bad_input;
 mod change_status;
 mod create_order;
 mod get_order;
+mod idempotency;
 mod list_orders;
 mod metrics;
 mod outage;

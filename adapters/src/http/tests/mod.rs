@@ -5,6 +5,7 @@ mod change_status;
 mod errors;
 mod find_order;
 mod health;
+mod idempotency;
 mod list_orders;
 mod place_order;
 mod rate_limit;

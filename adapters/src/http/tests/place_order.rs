@@ -2,7 +2,7 @@
 
 use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderValue, TRANSFER_ENCODING};
 use actix_web::test::TestRequest;
-use application::{MockOrderService, ServiceError};
+use application::{MockOrderService, PlaceOrder, Placed, ServiceError};
 use domain::OrderItemDraft;
 
 use super::{ID, body_text, error_fields, header, order_id, post_json, problem, send, send_edited};
@@ -23,10 +23,14 @@ fn never_placed() -> MockOrderService {
 /// A service that validates drafts for real, as the core service does.
 fn validating() -> MockOrderService {
     let mut service = MockOrderService::new();
-    service.expect_place_order().times(1).returning(|draft| {
-        draft
+    service.expect_place_order().times(1).returning(|command| {
+        command
+            .draft
             .validate()
-            .map(|_| order_id())
+            .map(|_| Placed {
+                id: order_id(),
+                replayed: false,
+            })
             .map_err(ServiceError::from)
     });
     service
@@ -37,8 +41,9 @@ async fn a_valid_order_is_created_with_its_location_and_id() {
     let mut service = MockOrderService::new();
     service
         .expect_place_order()
-        .withf(|draft| {
-            draft.customer_id.as_deref() == Some("customer-1")
+        .withf(|PlaceOrder { draft, idempotency }| {
+            idempotency.is_none()
+                && draft.customer_id.as_deref() == Some("customer-1")
                 && draft.restaurant_id.as_deref() == Some("restaurant-9")
                 && draft.items.as_deref()
                     == Some(&[OrderItemDraft {
@@ -49,7 +54,12 @@ async fn a_valid_order_is_created_with_its_location_and_id() {
                     }])
         })
         .times(1)
-        .returning(|_| Ok(order_id()));
+        .returning(|_| {
+            Ok(Placed {
+                id: order_id(),
+                replayed: false,
+            })
+        });
     let response = send(service, post_json("/orders", VALID)).await;
     assert_eq!(response.status().as_u16(), 201);
     assert_eq!(
