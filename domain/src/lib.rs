@@ -19,6 +19,8 @@ mod order_draft;
 mod order_item;
 mod order_status;
 mod ports;
+#[cfg(test)]
+mod properties;
 mod text;
 mod time;
 mod validation;
