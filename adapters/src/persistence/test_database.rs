@@ -8,7 +8,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
-use diesel::sql_types::BigInt;
+use diesel::sql_types::{BigInt, Binary};
+use uuid::Uuid;
 
 /// The server tests create their databases on; override with `ORDERSVC_TEST_POSTGRES_URL`.
 const DEFAULT_ADMIN_URL: &str = "postgres://postgres@127.0.0.1:5432/postgres";
@@ -113,17 +114,38 @@ impl TestDatabase {
             #[diesel(sql_type = BigInt)]
             n: i64,
         }
-        let query = diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"));
-        let count: Count = match &self.cleanup {
+        let counts: Vec<Count> = self.rows(&format!("SELECT COUNT(*) AS n FROM {table}"));
+        counts.first().expect("one count").n
+    }
+
+    /// The id of every stored order, as the API writes it (a hyphenated UUID), read straight from the database.
+    pub fn order_ids(&self) -> Vec<String> {
+        #[derive(QueryableByName)]
+        struct Id {
+            #[diesel(sql_type = Binary)]
+            id: Vec<u8>,
+        }
+        let ids: Vec<Id> = self.rows("SELECT id FROM orders");
+        ids.iter()
+            .map(|row| Uuid::from_slice(&row.id).expect("a 16-byte id").to_string())
+            .collect()
+    }
+
+    /// The rows `sql` selects, on whichever backend this database is.
+    fn rows<T>(&self, sql: &str) -> Vec<T>
+    where
+        T: QueryableByName<diesel::pg::Pg> + QueryableByName<diesel::sqlite::Sqlite> + 'static,
+    {
+        let query = diesel::sql_query(sql);
+        match &self.cleanup {
             Cleanup::Directory(_) => {
-                query.get_result(&mut SqliteConnection::establish(&self.url).expect("open SQLite"))
+                query.load(&mut SqliteConnection::establish(&self.url).expect("open SQLite"))
             }
             Cleanup::DropDatabase { .. } => {
-                query.get_result(&mut PgConnection::establish(&self.url).expect("connect"))
+                query.load(&mut PgConnection::establish(&self.url).expect("connect"))
             }
         }
-        .expect("count rows");
-        count.n
+        .expect("query the test database")
     }
 }
 

@@ -17,4 +17,5 @@ mod outage;
 mod process;
 mod rate_limit;
 mod restart;
+mod rolling_restart;
 mod tcp_proxy;

@@ -31,15 +31,25 @@ fn ordersvc() -> PathBuf {
         .clone()
 }
 
-/// A running `ordersvc` process, the port it logged, and its log lines.
-struct Process {
-    child: Child,
+/// A running `ordersvc` process, the port it logged, and its log lines. Dropping it kills the process, so a test
+/// that fails half-way leaves none behind.
+pub(crate) struct Process {
+    pub(crate) child: Child,
     port: u16,
-    logs: mpsc::Receiver<String>,
+    pub(crate) logs: mpsc::Receiver<String>,
 }
 
-/// Starts the binary on a free port with `env` (besides the database) and waits until it logs where it listens.
-fn start(database_url: &str, env: &[(&str, &str)]) -> Process {
+impl Drop for Process {
+    fn drop(&mut self) {
+        // Harmless when it has exited already.
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Starts the binary on a free port (or where `env` sets `HTTP_ADDR`) with `env` (besides the database) and waits
+/// until it logs where it listens.
+pub(crate) fn start(database_url: &str, env: &[(&str, &str)]) -> Process {
     let mut command = Command::new(ordersvc());
     command
         .env_clear()
@@ -75,7 +85,11 @@ fn start(database_url: &str, env: &[(&str, &str)]) -> Process {
 }
 
 /// The first log line containing `needle`, waiting at most `timeout`.
-fn wait_for_line(logs: &mpsc::Receiver<String>, needle: &str, timeout: Duration) -> String {
+pub(crate) fn wait_for_line(
+    logs: &mpsc::Receiver<String>,
+    needle: &str,
+    timeout: Duration,
+) -> String {
     let deadline = Instant::now() + timeout;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
@@ -108,7 +122,7 @@ fn http(port: u16, method: &str, path: &str, body: Option<&str>) -> (u16, String
     )
 }
 
-fn signal(child: &Child, name: &str) {
+pub(crate) fn signal(child: &Child, name: &str) {
     let status = Command::new("kill")
         .args([&format!("-{name}"), &child.id().to_string()])
         .status()
@@ -116,7 +130,7 @@ fn signal(child: &Child, name: &str) {
     assert!(status.success());
 }
 
-fn wait_for_exit(child: &mut Child) -> std::process::ExitStatus {
+pub(crate) fn wait_for_exit(child: &mut Child) -> std::process::ExitStatus {
     for _ in 0..100 {
         if let Some(status) = child.try_wait().unwrap() {
             return status;

@@ -1,0 +1,213 @@
+//! A rolling restart behind HAProxy loses nothing: two `ordersvc` processes on one PostgreSQL database, behind an
+//! HAProxy configured by `deploy/haproxy.cfg`, serve a steady client load while each is restarted in turn (SIGTERM,
+//! drain, exit 0, start again on its port). Every request succeeds and every acknowledged order is stored once.
+
+mod haproxy;
+
+use std::collections::HashSet;
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::thread::JoinHandle;
+use std::time::Duration;
+
+use self::haproxy::{HaProxy, haproxy_binary};
+use crate::helpers::{TestDatabase, order_json};
+use crate::process::{Process, signal, start, wait_for_exit, wait_for_line};
+
+/// Each instance's grace period: how long it serves with `/readyz` failing before it stops accepting.
+const GRACE_SECS: &str = "2";
+
+/// The test's health-check timing, replacing `deploy/haproxy.cfg`'s: a draining instance is out of rotation at most
+/// 300 + 150 ms after SIGTERM (`inter + (fall - 1) * fastinter`, with the file's `fall 2`), well within the 2 s grace.
+const CHECK_TIMING: [(&str, &str); 3] = [
+    ("inter", "300ms"),
+    ("fastinter", "150ms"),
+    ("downinter", "300ms"),
+];
+
+/// Client threads, each creating an order and reading it back, over and over.
+const CLIENTS: usize = 3;
+
+#[test]
+fn a_rolling_restart_behind_haproxy_fails_no_request_and_loses_no_order() {
+    let Some(haproxy) = haproxy_binary() else {
+        return;
+    };
+    let Some(database) = TestDatabase::postgres() else {
+        return;
+    };
+    let ports = [free_port(), free_port()];
+    let mut instances = ports.map(|port| start_instance(database.url(), port));
+    let balancer = HaProxy::start(&haproxy, &ports);
+    let load = Load::start(balancer.port);
+
+    instances.iter().for_each(wait_until_routed);
+    for (instance, port) in instances.iter_mut().zip(ports) {
+        signal(&instance.child, "TERM");
+        let status = wait_for_exit(&mut instance.child);
+        assert!(status.success(), "instance on {port} exited with {status}");
+        *instance = start_instance(database.url(), port);
+        // Only once HAProxy routes to it again may the next instance stop.
+        wait_until_routed(instance);
+    }
+    let (acknowledged, failures) = load.stop();
+
+    assert!(
+        failures.is_empty(),
+        "{} requests failed ({} orders acknowledged): {failures:#?}\nHAProxy: {:#?}",
+        failures.len(),
+        acknowledged.len(),
+        balancer.unusual_log_lines()
+    );
+    // As many rows as acknowledgements, and each acknowledged id among them: every order stored exactly once.
+    let rows = database.row_count("orders");
+    assert_eq!(
+        rows,
+        i64::try_from(acknowledged.len()).unwrap(),
+        "rows vs acknowledged orders"
+    );
+    let stored: HashSet<String> = database.order_ids().into_iter().collect();
+    assert_eq!(stored, acknowledged.into_iter().collect::<HashSet<_>>());
+}
+
+/// A port nobody listens on, below Linux's ephemeral range (32768..=60999): an instance gets the same port again
+/// when it restarts, and the kernel never picks it for an outgoing connection while the instance is down (as it
+/// could a port that binding port 0 had handed out).
+fn free_port() -> u16 {
+    const FIRST: u16 = 20_000;
+    const COUNT: u16 = 12_000;
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    // Test runs side by side (other worktrees, other checkouts) start apart.
+    let offset = std::process::id() % 600 * 20;
+    let next = || (offset + NEXT.fetch_add(1, Ordering::Relaxed)) % u32::from(COUNT);
+    (0..COUNT)
+        .map(|_| FIRST + u16::try_from(next()).unwrap())
+        .find(|port| TcpListener::bind(("127.0.0.1", *port)).is_ok())
+        .expect("a free port between 20000 and 32000")
+}
+
+/// `ordersvc` on `127.0.0.1:<port>`, with a short grace period.
+fn start_instance(database_url: &str, port: u16) -> Process {
+    let address = format!("127.0.0.1:{port}");
+    start(
+        database_url,
+        &[
+            ("HTTP_ADDR", &address),
+            ("SHUTDOWN_GRACE_SECS", GRACE_SECS),
+            ("HTTP_WORKERS", "2"),
+            ("DB_POOL_SIZE", "4"),
+        ],
+    )
+}
+
+/// Waits until HAProxy sends the instance client requests (its access log shows one), so it is in rotation.
+fn wait_until_routed(instance: &Process) {
+    wait_for_line(&instance.logs, "route=/orders", Duration::from_secs(15));
+}
+
+/// A client with its own keep-alive connections, answering every status as a response, never hanging.
+fn client() -> ureq::Agent {
+    ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(10)))
+        .build()
+        .into()
+}
+
+/// Client threads creating orders through HAProxy and reading each back, until stopped (or dropped).
+struct Load {
+    stop: Arc<AtomicBool>,
+    clients: Vec<JoinHandle<Tally>>,
+}
+
+/// What one client saw: the ids of the orders acknowledged with 201, and a line per failed request.
+#[derive(Default)]
+struct Tally {
+    acknowledged: Vec<String>,
+    failures: Vec<String>,
+}
+
+impl Load {
+    fn start(port: u16) -> Self {
+        let stop = Arc::new(AtomicBool::new(false));
+        let clients = (0..CLIENTS)
+            .map(|_| {
+                let stop = Arc::clone(&stop);
+                std::thread::spawn(move || run_client(port, &stop))
+            })
+            .collect();
+        Self { stop, clients }
+    }
+
+    /// Stops the clients; returns the acknowledged order ids and the failures.
+    fn stop(mut self) -> (Vec<String>, Vec<String>) {
+        self.stop.store(true, Ordering::SeqCst);
+        let mut total = Tally::default();
+        for client in self.clients.drain(..) {
+            let tally = client.join().unwrap();
+            total.acknowledged.extend(tally.acknowledged);
+            total.failures.extend(tally.failures);
+        }
+        (total.acknowledged, total.failures)
+    }
+}
+
+impl Drop for Load {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+    }
+}
+
+/// One client: create an order, read it back, pause a little (so two cores also serve the instances), again.
+fn run_client(port: u16, stop: &AtomicBool) -> Tally {
+    let (agent, base) = (client(), format!("http://127.0.0.1:{port}"));
+    let body = order_json().to_string();
+    let mut tally = Tally::default();
+    while !stop.load(Ordering::SeqCst) {
+        match create_order(&agent, &base, &body) {
+            Ok(id) => {
+                if let Err(failure) = read_order(&agent, &base, &id) {
+                    tally.failures.push(failure);
+                }
+                tally.acknowledged.push(id);
+            }
+            Err(failure) => tally.failures.push(failure),
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    tally
+}
+
+/// `POST /orders`: the new id on 201, else what went wrong.
+fn create_order(agent: &ureq::Agent, base: &str, body: &str) -> Result<String, String> {
+    let sent = agent
+        .post(format!("{base}/orders"))
+        .header("Content-Type", "application/json")
+        .send(body);
+    let mut response = sent.map_err(|error| format!("POST /orders: {error}"))?;
+    let status = response.status().as_u16();
+    let text = response.body_mut().read_to_string().unwrap_or_default();
+    if status != 201 {
+        return Err(format!("POST /orders: {status} {text}"));
+    }
+    let reply: serde_json::Value =
+        serde_json::from_str(&text).map_err(|e| format!("POST /orders: {e}: {text}"))?;
+    reply["id"]
+        .as_str()
+        .map(str::to_owned)
+        .ok_or_else(|| format!("POST /orders: no id in {text}"))
+}
+
+/// `GET /orders/{id}`: 200 with that order, else what went wrong.
+fn read_order(agent: &ureq::Agent, base: &str, id: &str) -> Result<(), String> {
+    let sent = agent.get(format!("{base}/orders/{id}")).call();
+    let mut response = sent.map_err(|error| format!("GET /orders/{id}: {error}"))?;
+    let status = response.status().as_u16();
+    let text = response.body_mut().read_to_string().unwrap_or_default();
+    if status == 200 && text.contains(id) {
+        Ok(())
+    } else {
+        Err(format!("GET /orders/{id}: {status} {text}"))
+    }
+}
