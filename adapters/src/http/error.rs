@@ -35,7 +35,7 @@ pub struct ApiError {
     status: StatusCode,
     detail: String,
     errors: Vec<FieldError>,
-    allow: Option<&'static str>,
+    allow: Option<String>,
     retry_after_secs: Option<u64>,
     source: Option<BoxError>,
 }
@@ -83,13 +83,11 @@ impl ApiError {
     }
 
     /// The path exists, but only with the methods in `allow` (the value of the `Allow` header).
-    pub(crate) fn method_not_allowed(allow: &'static str) -> Self {
+    pub(crate) fn method_not_allowed(allow: String) -> Self {
+        let detail = format!("this resource allows only {allow}");
         Self {
             allow: Some(allow),
-            ..Self::new(
-                ProblemCode::MethodNotAllowed,
-                format!("this resource allows only {allow}"),
-            )
+            ..Self::new(ProblemCode::MethodNotAllowed, detail)
         }
     }
 
@@ -169,8 +167,8 @@ impl ApiError {
         if let Some(seconds) = self.retry_after_secs {
             response.insert_header((RETRY_AFTER, seconds));
         }
-        if let Some(allow) = self.allow {
-            response.insert_header((ALLOW, allow));
+        if let Some(allow) = &self.allow {
+            response.insert_header((ALLOW, allow.as_str()));
         }
         response.body(body)
     }

@@ -1,5 +1,9 @@
 //! The request handlers: each decodes, runs one service call on the blocking pool, and encodes (Go kit's endpoint
 //! and its HTTP decode and encode functions, in one function).
+//!
+//! Each carries its `#[utoipa::path]`: where it is served, its parameters, body and success response. That
+//! attribute is the route's only definition: [`endpoints`](super::endpoints) mounts the handler from it, and the
+//! API document describes it from it, together with the problems the endpoint table lists for it.
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{ETAG, LOCATION};
@@ -16,13 +20,47 @@ use super::error::ApiError;
 use super::etag::{IfMatch, etag};
 use super::idempotency::{IDEMPOTENT_REPLAYED, IdempotencyKeyHeader};
 use super::listing::{ListOrdersQuery, OrderListResponse};
+use super::openapi::{IdempotencyKeySchema, IfMatchSchema, OrderIdSchema};
 use super::request_id::RequestId;
 
 /// The service as the handlers share it: one instance for every worker, never behind a lock.
 pub(crate) type SharedService = web::Data<dyn OrderService>;
 
-/// `POST /orders`: places an order; `201` with its `Location` and `{"id": ...}`. With an `Idempotency-Key` that an
-/// earlier request with the same content used, the same answer again, marked `Idempotent-Replayed: true`.
+/// Place an order
+///
+/// Validates the order (every broken rule is reported at once) and stores it as `Pending`. With an
+/// `Idempotency-Key` that an earlier request with the same content used, nothing is created: the first answer is
+/// sent again, marked `Idempotent-Replayed: true`.
+#[utoipa::path(
+    post,
+    path = "/orders",
+    params(("Idempotency-Key" = Option<IdempotencyKeySchema>, Header, nullable = false,
+        description = "Makes a retry safe: the same key with the same content answers as the first time and creates \
+                       nothing. Kept a day (`IDEMPOTENCY_RETENTION_SECS`).")),
+    request_body(content = CreateOrderRequest, example = json!({
+        "customer_id": "customer-42",
+        "restaurant_id": "restaurant-7",
+        "order_items": [
+            {"product_code": "pizza-margherita", "name": "Margherita", "unit_price": 9.99, "quantity": 2},
+            {"product_code": "soda", "name": "Soda", "unit_price": 0.50, "quantity": 1}
+        ]
+    })),
+    responses((status = 201, description = "The order was placed, or this is the first answer to its key again.",
+        body = CreatedOrderResponse,
+        headers(
+            ("Location" = String, description = "The new order: `/orders/{id}`."),
+            ("Idempotent-Replayed" = String, description = "`true` when this answer repeats an earlier one.")
+        ),
+        links(
+            ("find_order" = (operation_id = "find_order", parameters(("id" = "$response.body#/id")),
+                description = "Read the order just placed.")),
+            ("change_status" = (operation_id = "change_status",
+                request_body = json!({"id": "$response.body#/id", "status": "Accepted"}),
+                description = "Accept the order just placed."))
+        ),
+        example = json!({"id": "0190b4b6-7c1e-7d2a-9f3b-5a6c7d8e9f01"}),
+    ))
+)]
 pub(crate) async fn place_order(
     service: SharedService,
     request_id: RequestId,
@@ -39,7 +77,17 @@ pub(crate) async fn place_order(
     json(response, &CreatedOrderResponse::from(placed.id))
 }
 
-/// `GET /orders/{id}`: the order, with its version as `ETag`. An id that is not a UUID is an unknown order.
+/// Read an order
+///
+/// The order, with its version as `ETag`. An id that is not a UUID names no order.
+#[utoipa::path(
+    get,
+    path = "/orders/{id}",
+    params(("id" = OrderIdSchema, Path, description = "The order's id.")),
+    responses((status = 200, description = "The order.", body = OrderEnvelope,
+        headers(("ETag" = String, description = "The order's version, quoted (`\"2\"`): send it as `If-Match`.")),
+    ))
+)]
 pub(crate) async fn find_order(
     service: SharedService,
     request_id: RequestId,
@@ -50,7 +98,16 @@ pub(crate) async fn find_order(
     order_response(&order)
 }
 
-/// `GET /orders`: one page of orders, newest first, with the cursor of the next page.
+/// List orders
+///
+/// One page of orders, newest first, with the cursor of the next page. Pages never repeat or skip an order, also
+/// while orders are being created.
+#[utoipa::path(
+    get,
+    path = "/orders",
+    params(ListOrdersQuery),
+    responses((status = 200, description = "A page of orders.", body = OrderListResponse))
+)]
 pub(crate) async fn list_orders(
     service: SharedService,
     cursors: web::Data<CursorCodec>,
@@ -62,8 +119,23 @@ pub(crate) async fn list_orders(
     json(HttpResponse::Ok(), &OrderListResponse::new(&page, &cursors))
 }
 
-/// `POST /orders/status`: moves an order to another status, at the `If-Match` version when one is given; the order
-/// as changed.
+/// Change an order's status
+///
+/// Moves the order along its lifecycle, only from the `If-Match` version when one is given. Asking for the status
+/// the order already has succeeds and changes nothing, so a retry is harmless.
+#[utoipa::path(
+    post,
+    path = "/orders/status",
+    params(("If-Match" = Option<IfMatchSchema>, Header, nullable = false,
+        description = "Change the order only if it is still at this version (its `ETag`); `*` means any.")),
+    request_body(content = ChangeStatusRequest, example = json!({
+        "id": "0190b4b6-7c1e-7d2a-9f3b-5a6c7d8e9f01",
+        "status": "Accepted"
+    })),
+    responses((status = 200, description = "The order as it is now.", body = OrderEnvelope,
+        headers(("ETag" = String, description = "The order's version after the change, quoted.")),
+    ))
+)]
 pub(crate) async fn change_status(
     service: SharedService,
     request_id: RequestId,

@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use actix_web::{HttpResponse, web};
 use domain::BoxError;
 use serde::Serialize;
+use utoipa::ToSchema;
 
 use super::error::ApiError;
 use super::request_id::RequestId;
@@ -52,18 +53,36 @@ impl Health {
 }
 
 /// The body of a successful probe.
-#[derive(Debug, Serialize)]
-struct Status {
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = ProbeStatus)]
+pub(crate) struct Status {
+    /// `ok` from `/healthz`, `ready` from `/readyz`.
+    #[schema(value_type = String, examples("ok"))]
     status: &'static str,
 }
 
-/// `GET /healthz`: the process serves requests.
+/// Liveness
+///
+/// The process serves requests, whatever the database's state: point liveness checks here.
+#[utoipa::path(
+    get,
+    path = "/healthz",
+    responses((status = 200, description = "Alive.", body = Status, example = json!({"status": "ok"})))
+)]
 pub(crate) async fn liveness() -> HttpResponse {
     HttpResponse::Ok().json(Status { status: "ok" })
 }
 
-/// `GET /readyz`: 200 when the database answers and the instance is not draining; 503 `unavailable` otherwise.
-/// A failed probe is the expected answer during an outage or a drain, so it is logged at `debug`, not as an error.
+/// Readiness
+///
+/// 200 when a database round trip succeeded within a second and the instance is not draining; otherwise 503
+/// `unavailable` with the reason in `detail`. Point readiness checks and load balancers here.
+#[utoipa::path(
+    get,
+    path = "/readyz",
+    responses((status = 200, description = "Ready for traffic.", body = Status, example = json!({"status": "ready"})))
+)]
+// A failed probe is the expected answer during an outage or a drain, so it is logged at `debug`, not as an error.
 pub(crate) async fn readiness(health: web::Data<Health>, request_id: RequestId) -> HttpResponse {
     let reason = if health.is_draining() {
         Some("the instance is draining".to_owned())

@@ -3,18 +3,31 @@
 use application::{ListOrders, OrderPage};
 use domain::{CustomerId, OrderFilter, OrderStatus, PageSize, RestaurantId, ValidationErrors};
 use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use super::cursor::CursorCodec;
 use super::dto::OrderResponse;
 use super::error::ApiError;
+use super::openapi::{OrderStatusSchema, PageLimitSchema, ReferenceSchema};
 
 /// The query string of `GET /orders`; every parameter is optional, and unknown ones are ignored.
-#[derive(Debug, Default, Deserialize)]
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub(crate) struct ListOrdersQuery {
+    /// Only this customer's orders.
+    #[param(value_type = Option<ReferenceSchema>)]
     customer_id: Option<String>,
+    /// Only orders at this restaurant.
+    #[param(value_type = Option<ReferenceSchema>)]
     restaurant_id: Option<String>,
+    /// Only orders in this status.
+    #[param(value_type = Option<OrderStatusSchema>)]
     status: Option<String>,
+    /// The most orders on the page (default 20).
+    #[param(value_type = Option<PageLimitSchema>)]
     limit: Option<String>,
+    /// Where the page starts: a `next_cursor` this service returned, passed back as it was. A cursor is signed; a
+    /// changed one is refused (422).
     cursor: Option<String>,
 }
 
@@ -57,9 +70,14 @@ impl ListOrdersQuery {
 }
 
 /// The body of `GET /orders`: `{"orders": [...], "next_cursor": "..." or null}`.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = OrderPage)]
 pub(crate) struct OrderListResponse<'a> {
+    /// Newest first; at most `limit`.
+    #[schema(value_type = Vec<OrderResponse<'static>>)]
     orders: Vec<OrderResponse<'a>>,
+    /// The `cursor` of the next page, or `null` on the last one.
+    #[schema(required = true)]
     next_cursor: Option<String>,
 }
 

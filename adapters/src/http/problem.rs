@@ -3,6 +3,9 @@
 use actix_web::http::StatusCode;
 use domain::FieldError;
 use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::openapi::ProblemCodeSchema;
 
 /// The stable, machine-readable cause of an error response: its `code` member, and the end of its `type` URN.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -38,6 +41,24 @@ pub enum ProblemCode {
 }
 
 impl ProblemCode {
+    /// Every code, for the API document's list of them.
+    pub const ALL: [Self; 14] = [
+        Self::MalformedRequest,
+        Self::ValidationFailed,
+        Self::UnsupportedMediaType,
+        Self::PayloadTooLarge,
+        Self::NotFound,
+        Self::MethodNotAllowed,
+        Self::OrderNotFound,
+        Self::InvalidTransition,
+        Self::VersionMismatch,
+        Self::IdempotencyKeyReused,
+        Self::RateLimited,
+        Self::Unavailable,
+        Self::Internal,
+        Self::RequestRefused,
+    ];
+
     /// The code as it appears in the `code` member: `validation_failed`.
     pub const fn as_str(self) -> &'static str {
         match self {
@@ -113,24 +134,43 @@ impl ProblemCode {
 }
 
 /// The body of an `application/problem+json` response.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = Problem)]
 pub(crate) struct ProblemDocument<'a> {
+    /// `urn:ordersvc:problem:<code>`.
     #[serde(rename = "type")]
+    #[schema(examples("urn:ordersvc:problem:order_not_found"))]
     pub(crate) problem_type: String,
+    /// A summary that is the same for every problem with this code.
+    #[schema(value_type = String)]
     pub(crate) title: &'static str,
+    /// The HTTP status, repeated.
+    #[schema(minimum = 400, maximum = 599)]
     pub(crate) status: u16,
+    /// What went wrong this time, for a person; never internals.
+    #[schema(value_type = String)]
     pub(crate) detail: &'a str,
+    #[schema(value_type = ProblemCodeSchema)]
     pub(crate) code: &'static str,
+    /// The request's `X-Request-ID`: quote it when reporting a problem.
     #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String, required = true)]
     pub(crate) request_id: Option<&'a str>,
+    /// For `validation_failed` only: every missing or invalid field, in the order found.
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
+    #[schema(value_type = Vec<FieldErrorDocument<'static>>)]
     pub(crate) errors: &'a [FieldErrorDocument<'a>],
 }
 
 /// One entry of a problem's `errors`: a field and what is wrong with it.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = FieldError)]
 pub(crate) struct FieldErrorDocument<'a> {
+    /// The field's path in the request: `order_items[1].quantity`, or a query parameter's name.
+    #[schema(value_type = String, examples("order_items[1].quantity"))]
     pub(crate) field: &'a str,
+    /// What is wrong with it.
+    #[schema(value_type = String, examples("must be a whole number from 1 to 10000"))]
     pub(crate) message: &'a str,
 }
 

@@ -5,17 +5,16 @@ use std::sync::Arc;
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::{Condition, from_fn};
-use actix_web::{App, HttpResponse, Resource, web};
+use actix_web::{App, HttpResponse, Resource, Route, web};
 use application::OrderService;
 
 use super::client_ip::TrustedProxies;
 use super::cursor::CursorCodec;
+use super::endpoints::{Endpoint, actix_method, endpoints};
 use super::error::ApiError;
-use super::handlers;
-use super::health::{self, Health};
+use super::health::Health;
 use super::middleware::request_context;
 use super::rate_limit::RateLimiter;
-use super::scrape;
 use super::throttle::{Throttle, throttle};
 use crate::metrics::PrometheusMetrics;
 
@@ -60,8 +59,9 @@ impl HttpContext {
     }
 }
 
-/// The whole HTTP API: the order routes, the health probes, the request id and access log middleware, the rate limit
-/// (when the context has one), and problem responses for unknown paths (404) and methods (405).
+/// The whole HTTP API: the routes of [`endpoints`] (orders, health probes, metrics, the API document and its
+/// reference page), the request id and access log middleware, the rate limit (when the context has one), and
+/// problem responses for unknown paths (404) and methods (405).
 ///
 /// Build one per worker: `HttpServer::new(move || adapters::http::app(context.clone()))`. Every worker shares the
 /// one service; its calls run on actix's blocking pool.
@@ -89,25 +89,38 @@ pub fn app(
     }
     // The last `wrap` runs first: `request_context` sees the rate limit's refusals like any other answer. Without a
     // limit, `Condition` leaves one branch per request.
-    app.wrap(Condition::new(limited, from_fn(throttle)))
-        .wrap(from_fn(request_context))
-        .service(resource("/metrics", "GET").route(web::get().to(scrape::metrics)))
-        .service(resource("/healthz", "GET").route(web::get().to(health::liveness)))
-        .service(resource("/readyz", "GET").route(web::get().to(health::readiness)))
-        // Before `/orders/{id}`, which would match `status` as an id.
-        .service(resource("/orders/status", "POST").route(web::post().to(handlers::change_status)))
-        .service(resource("/orders/{id}", "GET").route(web::get().to(handlers::find_order)))
-        .service(
-            resource("/orders", "GET, POST")
-                .route(web::get().to(handlers::list_orders))
-                .route(web::post().to(handlers::place_order)),
-        )
-        .default_service(web::to(route_not_found))
+    let mut app = app
+        .wrap(Condition::new(limited, from_fn(throttle)))
+        .wrap(from_fn(request_context));
+    for resource in resources(endpoints()) {
+        app = app.service(resource);
+    }
+    app.default_service(web::to(route_not_found))
 }
 
-/// A resource that answers any method it has no route for with a 405 naming the methods in `allow`.
-fn resource(path: &str, allow: &'static str) -> Resource {
-    web::resource(path).default_service(web::to(move || method_not_allowed(allow)))
+/// One actix resource per path of `endpoints`, in table order, each answering a method it has no route for with a
+/// 405 whose `Allow` names the methods it has.
+fn resources(endpoints: Vec<Endpoint>) -> Vec<Resource> {
+    let mut paths: Vec<(String, Vec<String>, Vec<Route>)> = Vec::new();
+    for endpoint in endpoints {
+        let methods = endpoint.methods.iter().map(|m| actix_method(m).to_string());
+        match paths.iter_mut().find(|(path, ..)| *path == endpoint.path) {
+            Some((_, allow, routes)) => {
+                allow.extend(methods);
+                routes.push(endpoint.route);
+            }
+            None => paths.push((endpoint.path, methods.collect(), vec![endpoint.route])),
+        }
+    }
+    paths
+        .into_iter()
+        .map(|(path, allow, routes)| {
+            let allow = allow.join(", ");
+            let resource = web::resource(path)
+                .default_service(web::to(move || method_not_allowed(allow.clone())));
+            routes.into_iter().fold(resource, Resource::route)
+        })
+        .collect()
 }
 
 /// The fallback for a path no route has.
@@ -115,6 +128,6 @@ async fn route_not_found() -> Result<HttpResponse, ApiError> {
     Err(ApiError::route_not_found())
 }
 
-async fn method_not_allowed(allow: &'static str) -> Result<HttpResponse, ApiError> {
+async fn method_not_allowed(allow: String) -> Result<HttpResponse, ApiError> {
     Err(ApiError::method_not_allowed(allow))
 }

@@ -16,8 +16,16 @@ use super::rate_limit::RateLimiter;
 use super::request_id::RequestId;
 
 /// Paths never limited: probes and scrapes come from the platform, and refusing them would take a healthy but busy
-/// instance out of rotation.
-const EXEMPT_PATHS: [&str; 3] = ["/healthz", "/readyz", "/metrics"];
+/// instance out of rotation; the API document and its page are static and cost nothing to serve.
+const EXEMPT_PATHS: [&str; 5] = ["/healthz", "/readyz", "/metrics", "/openapi.json", "/docs"];
+
+/// The reference page's assets (`/docs/swagger-ui.css`, ...): a page view loads several at once.
+const EXEMPT_PREFIX: &str = "/docs/";
+
+/// Whether requests to `path` (a path, or a route template such as `/docs/{file}`) bypass the rate limit.
+pub(crate) fn is_exempt(path: &str) -> bool {
+    EXEMPT_PATHS.contains(&path) || path.starts_with(EXEMPT_PREFIX)
+}
 
 /// What the middleware needs: the buckets, and whose `X-Forwarded-For` to believe when naming the client.
 #[derive(Debug)]
@@ -42,7 +50,7 @@ pub(crate) async fn throttle(
 
 /// `Ok` when the request may go on.
 fn admit(req: &ServiceRequest) -> Result<(), ApiError> {
-    if EXEMPT_PATHS.contains(&req.path()) {
+    if is_exempt(req.path()) {
         return Ok(());
     }
     let (Some(throttle), Some(peer)) = (req.app_data::<web::Data<Throttle>>(), req.peer_addr())

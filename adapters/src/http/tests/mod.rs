@@ -1,12 +1,14 @@
 //! HTTP tests: the whole `app` over a mocked `OrderService`, one test per success shape and per row of the error
 //! table, through actix's test harness (no socket).
 
+mod api_docs;
 mod change_status;
 mod errors;
 mod find_order;
 mod health;
 mod idempotency;
 mod list_orders;
+mod openapi;
 mod place_order;
 mod rate_limit;
 mod request_context;

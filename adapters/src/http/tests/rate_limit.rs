@@ -78,9 +78,16 @@ async fn a_client_over_its_limit_gets_a_429_problem_with_retry_after_and_the_req
 }
 
 #[actix_web::test]
-async fn probes_and_scrapes_are_never_limited() {
+async fn probes_scrapes_and_the_api_docs_are_never_limited() {
     let context = limited(finding(1), "1", 1);
-    for path in ["/healthz", "/readyz", "/metrics"] {
+    for path in [
+        "/healthz",
+        "/readyz",
+        "/metrics",
+        "/openapi.json",
+        "/docs",
+        "/docs/swagger-ui.css",
+    ] {
         for _ in 0..5 {
             let response = call(context.clone(), get_from(path, CLIENT)).await;
             assert_ne!(response.status().as_u16(), 429, "{path}");

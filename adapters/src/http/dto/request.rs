@@ -1,40 +1,59 @@
-//! The JSON shapes of the seed's API, and their conversion to and from the application's types.
+//! Request bodies, and their conversion to the application's commands.
 //!
 //! Requests decode into all-`Option` fields, so a missing member (or a `null`) is reported by the domain's validation
 //! with every other field error. Money never passes through a float: a request's numbers are kept as their exact
-//! JSON text, and a response writes `Money`'s text (`9.99`, `10.00`) as a JSON number.
+//! JSON text. The schemas say what a valid request is (every member required, with the domain's bounds), not the
+//! `Option`s that let the service report all that is wrong at once.
 
 use application::{ChangeStatus, PlaceOrder};
 use domain::{
-    IdempotencyKey, Money, Order, OrderDraft, OrderId, OrderItem, OrderItemDraft, OrderStatus,
-    RequestFingerprint, ValidationErrors, Version,
+    IdempotencyKey, OrderDraft, OrderId, OrderItemDraft, OrderStatus, RequestFingerprint,
+    ValidationErrors, Version,
 };
 use serde::de::{Error as _, Unexpected};
-use serde::ser::Error as _;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Deserialize, Deserializer, Serialize};
 use serde_json::value::RawValue;
 use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
 
-use super::error::ApiError;
+use crate::http::error::ApiError;
+use crate::http::openapi::{
+    ItemNameSchema, OrderIdSchema, OrderStatusSchema, QuantitySchema, ReferenceSchema,
+    UnitPriceSchema,
+};
 
 const REQUIRED: &str = "is required";
 
-/// The body of `POST /orders`. A client-sent `id`, `status`, `created_on` and unknown members are ignored.
-#[derive(Debug, Deserialize, Serialize)]
+/// A new order: the body of `POST /orders`. A client-sent `id`, `status`, `created_on` and unknown members are
+/// ignored.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[schema(as = NewOrder)]
 pub(crate) struct CreateOrderRequest {
+    /// The customer placing the order.
+    #[schema(value_type = ReferenceSchema)]
     customer_id: Option<String>,
+    /// The restaurant that will prepare it.
+    #[schema(value_type = ReferenceSchema, examples("restaurant-7"))]
     restaurant_id: Option<String>,
+    /// 1 to 100 lines, kept in the order sent.
+    #[schema(value_type = Vec<OrderItemRequest>, min_items = 1, max_items = 100)]
     order_items: Option<Vec<OrderItemRequest>>,
 }
 
 /// One of `order_items`.
-#[derive(Debug, Deserialize, Serialize)]
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[schema(as = NewOrderItem)]
 pub(crate) struct OrderItemRequest {
+    /// The restaurant's code for the product.
+    #[schema(value_type = ReferenceSchema, examples("pizza-margherita"))]
     product_code: Option<String>,
+    #[schema(value_type = ItemNameSchema)]
     name: Option<String>,
     #[serde(default, deserialize_with = "number_text")]
+    #[schema(value_type = UnitPriceSchema, required = true)]
     unit_price: Option<String>,
     #[serde(default, deserialize_with = "number_text")]
+    #[schema(value_type = QuantitySchema, required = true)]
     quantity: Option<String>,
 }
 
@@ -112,9 +131,14 @@ fn number_text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Stri
 }
 
 /// The body of `POST /orders/status`.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
+#[schema(as = StatusChange)]
 pub(crate) struct ChangeStatusRequest {
+    /// The order to change; an id that is not a UUID names no order (404).
+    #[schema(value_type = OrderIdSchema)]
     id: Option<String>,
+    /// The status to move to; the status the order already has is a harmless no-op.
+    #[schema(value_type = OrderStatusSchema)]
     status: Option<String>,
 }
 
@@ -150,94 +174,6 @@ impl ChangeStatusRequest {
     }
 }
 
-/// The body of a `201` to `POST /orders`.
-#[derive(Debug, Serialize)]
-pub(crate) struct CreatedOrderResponse {
-    id: String,
-}
-
-impl From<OrderId> for CreatedOrderResponse {
-    fn from(id: OrderId) -> Self {
-        Self { id: id.to_string() }
-    }
-}
-
-/// The body of a response that returns one order: `{"order": {...}}`.
-#[derive(Debug, Serialize)]
-pub(crate) struct OrderEnvelope<'a> {
-    order: OrderResponse<'a>,
-}
-
-/// An order on the wire. Times are Unix seconds, as in the seed.
-#[derive(Debug, Serialize)]
-pub(crate) struct OrderResponse<'a> {
-    id: String,
-    customer_id: &'a str,
-    restaurant_id: &'a str,
-    status: &'static str,
-    created_on: i64,
-    updated_on: i64,
-    version: u64,
-    total: JsonMoney,
-    order_items: Vec<OrderItemResponse<'a>>,
-}
-
-/// One of an order's `order_items`.
-#[derive(Debug, Serialize)]
-pub(crate) struct OrderItemResponse<'a> {
-    product_code: &'a str,
-    name: &'a str,
-    unit_price: JsonMoney,
-    quantity: u32,
-}
-
-impl<'a> From<&'a Order> for OrderEnvelope<'a> {
-    fn from(order: &'a Order) -> Self {
-        Self {
-            order: OrderResponse::from(order),
-        }
-    }
-}
-
-impl<'a> From<&'a Order> for OrderResponse<'a> {
-    fn from(order: &'a Order) -> Self {
-        Self {
-            id: order.id().to_string(),
-            customer_id: order.customer_id().as_str(),
-            restaurant_id: order.restaurant_id().as_str(),
-            status: order.status().as_str(),
-            created_on: order.created_on().unix_seconds(),
-            updated_on: order.updated_on().unix_seconds(),
-            version: order.version().get(),
-            total: JsonMoney(order.total()),
-            order_items: order.items().iter().map(OrderItemResponse::from).collect(),
-        }
-    }
-}
-
-impl<'a> From<&'a OrderItem> for OrderItemResponse<'a> {
-    fn from(item: &'a OrderItem) -> Self {
-        Self {
-            product_code: item.product_code().as_str(),
-            name: item.name().as_str(),
-            unit_price: JsonMoney(item.unit_price().amount()),
-            quantity: item.quantity().get(),
-        }
-    }
-}
-
-/// Money written as a JSON number with two decimals, from its exact text rather than through a float.
-#[derive(Debug)]
-struct JsonMoney(Money);
-
-impl Serialize for JsonMoney {
-    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        RawValue::from_string(self.0.to_string())
-            .map_err(S::Error::custom)?
-            .serialize(serializer)
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -270,13 +206,6 @@ mod tests {
                 "{value}: {error}"
             );
         }
-    }
-
-    #[test]
-    fn money_is_written_as_a_number_with_two_decimals() {
-        let money = |cents| JsonMoney(Money::from_cents(cents).unwrap());
-        assert_eq!(serde_json::to_string(&money(999)).unwrap(), "9.99");
-        assert_eq!(serde_json::to_string(&money(1000)).unwrap(), "10.00");
     }
 
     #[test]

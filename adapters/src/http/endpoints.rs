@@ -1,0 +1,135 @@
+//! The route table: every operation the API serves, in one list that both the actix `App` and the OpenAPI document
+//! are built from, so neither can have a route the other lacks.
+//!
+//! An entry takes its path and method from the handler's `#[utoipa::path]` (the `__path_<handler>` type that
+//! attribute generates), and lists the problems the handler can answer with; every operation may also fail with
+//! `internal`, and every one the rate limit applies to with `rate_limited`. Entries are grouped by the document's
+//! tags (utoipa keeps an attribute's `tag` where only its `OpenApi` derive can read it, so the table says it).
+
+use actix_web::dev::Handler;
+use actix_web::http::Method;
+use actix_web::{FromRequest, Responder, Route, guard, web};
+use utoipa::openapi::path::{HttpMethod, Operation};
+
+use super::ProblemCode::{
+    self, IdempotencyKeyReused, InvalidTransition, MalformedRequest, NotFound, OrderNotFound,
+    PayloadTooLarge, Unavailable, UnsupportedMediaType, ValidationFailed, VersionMismatch,
+};
+use super::{api_docs, handlers, health, scrape};
+
+/// The problems a request with a JSON body can meet before its handler runs.
+const BODY_PROBLEMS: [ProblemCode; 3] = [MalformedRequest, UnsupportedMediaType, PayloadTooLarge];
+
+/// One operation: where it is served, the actix route serving it, how the document describes it, and the problems
+/// it may answer with (beyond `internal` and `rate_limited`, which apply to all).
+pub(crate) struct Endpoint {
+    /// The path template, in the syntax actix and OpenAPI share: `/orders/{id}`.
+    pub(crate) path: String,
+    /// The methods it answers (one for every route today).
+    pub(crate) methods: Vec<HttpMethod>,
+    /// The handler, guarded by those methods.
+    pub(crate) route: Route,
+    /// The operation as its `#[utoipa::path]` describes it.
+    pub(crate) operation: fn() -> Operation,
+    /// The problems the handler can answer with.
+    pub(crate) problems: Vec<ProblemCode>,
+    /// The group the document lists it under.
+    pub(crate) tag: &'static str,
+}
+
+/// The document's tag of the order operations.
+pub(crate) const ORDERS: &str = "orders";
+/// The document's tag of the probes and the scrape.
+pub(crate) const OPERATIONS: &str = "operations";
+/// The document's tag of the document itself and its page.
+pub(crate) const DOCUMENTATION: &str = "documentation";
+
+/// Every operation, in matching order: a path is tried against the routes in this order, so a literal path must
+/// come before a template that would also match it.
+pub(crate) fn endpoints() -> Vec<Endpoint> {
+    use api_docs::{openapi_json, reference_asset, reference_page};
+    use handlers::{change_status, find_order, list_orders, place_order};
+    use health::{liveness, readiness};
+    vec![
+        endpoint::<health::__path_liveness, _, _>(OPERATIONS, liveness, &[]),
+        endpoint::<health::__path_readiness, _, _>(OPERATIONS, readiness, &[Unavailable]),
+        endpoint::<scrape::__path_metrics, _, _>(OPERATIONS, scrape::metrics, &[]),
+        endpoint::<api_docs::__path_openapi_json, _, _>(DOCUMENTATION, openapi_json, &[]),
+        endpoint::<api_docs::__path_reference_page, _, _>(DOCUMENTATION, reference_page, &[]),
+        endpoint::<api_docs::__path_reference_asset, _, _>(
+            DOCUMENTATION,
+            reference_asset,
+            &[NotFound],
+        ),
+        // Before `/orders/{id}`, which would match `status` as an id.
+        endpoint::<handlers::__path_change_status, _, _>(ORDERS, change_status, &BODY_PROBLEMS)
+            .also(&[
+                ValidationFailed,
+                OrderNotFound,
+                InvalidTransition,
+                VersionMismatch,
+                Unavailable,
+            ]),
+        endpoint::<handlers::__path_find_order, _, _>(
+            ORDERS,
+            find_order,
+            &[OrderNotFound, Unavailable],
+        ),
+        // A query string that cannot be decoded (`limit=1&limit=2`) is refused by actix: `malformed_request`.
+        endpoint::<handlers::__path_list_orders, _, _>(
+            ORDERS,
+            list_orders,
+            &[MalformedRequest, ValidationFailed],
+        )
+        .also(&[Unavailable]),
+        endpoint::<handlers::__path_place_order, _, _>(ORDERS, place_order, &BODY_PROBLEMS)
+            .also(&[ValidationFailed, IdempotencyKeyReused, Unavailable]),
+    ]
+}
+
+/// The endpoint of `handler`, served where its `#[utoipa::path]` (`P`) says and listed under `tag`.
+fn endpoint<P, F, Args>(tag: &'static str, handler: F, problems: &[ProblemCode]) -> Endpoint
+where
+    P: utoipa::Path,
+    F: Handler<Args>,
+    Args: FromRequest + 'static,
+    F::Output: Responder + 'static,
+{
+    let methods = P::methods();
+    let allowed: Vec<Method> = methods.iter().map(actix_method).collect();
+    let route = web::route()
+        .guard(guard::fn_guard(move |ctx| {
+            allowed.contains(&ctx.head().method)
+        }))
+        .to(handler);
+    Endpoint {
+        path: P::path(),
+        methods,
+        route,
+        operation: P::operation,
+        problems: problems.to_vec(),
+        tag,
+    }
+}
+
+impl Endpoint {
+    /// The same, with more problems it may answer with.
+    fn also(mut self, problems: &[ProblemCode]) -> Self {
+        self.problems.extend_from_slice(problems);
+        self
+    }
+}
+
+/// The actix method for a documented one.
+pub(crate) fn actix_method(method: &HttpMethod) -> Method {
+    match method {
+        HttpMethod::Get => Method::GET,
+        HttpMethod::Post => Method::POST,
+        HttpMethod::Put => Method::PUT,
+        HttpMethod::Delete => Method::DELETE,
+        HttpMethod::Options => Method::OPTIONS,
+        HttpMethod::Head => Method::HEAD,
+        HttpMethod::Patch => Method::PATCH,
+        HttpMethod::Trace => Method::TRACE,
+    }
+}

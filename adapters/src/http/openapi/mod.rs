@@ -1,0 +1,108 @@
+//! The OpenAPI 3.1 document of the HTTP API, generated from the code that serves it.
+//!
+//! Paths, parameters, bodies and success responses come from each handler's `#[utoipa::path]`, schemas from the
+//! DTOs' `#[derive(ToSchema)]`, and the route list from [`endpoints`], the same table the actix `App` is built
+//! from: a route cannot be served without being described, or described without being served. This module adds
+//! what every operation shares: the `X-Request-ID` header both ways, and the problem responses the endpoint table
+//! lists (plus `internal` everywhere and `rate_limited` where the rate limit applies).
+
+mod headers;
+mod problems;
+mod schemas;
+
+use utoipa::OpenApi;
+use utoipa::openapi::RefOr;
+use utoipa::openapi::path::Operation;
+use utoipa::openapi::response::Response;
+
+pub(crate) use schemas::{
+    AmountSchema, IdempotencyKeySchema, IfMatchSchema, ItemNameSchema, OrderIdSchema,
+    OrderStatusSchema, PageLimitSchema, ProblemCodeSchema, QuantitySchema, ReferenceSchema,
+    UnitPriceSchema,
+};
+
+use super::ProblemCode;
+use super::dto::{ChangeStatusRequest, CreateOrderRequest, CreatedOrderResponse, OrderEnvelope};
+use super::endpoints::{DOCUMENTATION, Endpoint, OPERATIONS, ORDERS, endpoints};
+use super::health::Status;
+use super::listing::OrderListResponse;
+use super::problem::ProblemDocument;
+use super::throttle;
+
+/// What the derive can say statically: the document's info, tags and component schemas. Paths are added at run
+/// time from the endpoint table.
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "ordersvc",
+        description = "Orders for food delivery: place an order at a restaurant, follow it through its lifecycle \
+                       until it is delivered, rejected or cancelled. Errors are `application/problem+json` \
+                       (RFC 9457) with a stable `code`; every response carries `X-Request-ID`. Money is a JSON \
+                       number with at most two decimals, read and written exactly; times are Unix seconds."
+    ),
+    tags(
+        (name = ORDERS, description = "Placing, reading, listing and moving orders."),
+        (name = OPERATIONS, description = "Probes and metrics for the platform running the service."),
+        (name = DOCUMENTATION, description = "This document and its reference page."),
+    ),
+    components(schemas(
+        CreateOrderRequest, CreatedOrderResponse, OrderEnvelope, ChangeStatusRequest, OrderListResponse,
+        Status, ProblemDocument, OrderIdSchema, ReferenceSchema, OrderStatusSchema, PageLimitSchema,
+        IdempotencyKeySchema, IfMatchSchema,
+    ))
+)]
+struct ApiDoc;
+
+/// The whole document.
+pub fn document() -> utoipa::openapi::OpenApi {
+    let mut document = ApiDoc::openapi();
+    headers::register(document.components.get_or_insert_with(Default::default));
+    for endpoint in endpoints() {
+        let operation = describe(&endpoint);
+        document
+            .paths
+            .add_path_operation(&endpoint.path, endpoint.methods.clone(), operation);
+    }
+    document
+}
+
+/// `endpoint`'s operation as its attribute describes it, with the shared headers and its problem responses.
+fn describe(endpoint: &Endpoint) -> Operation {
+    let mut operation = (endpoint.operation)();
+    operation.tags = Some(vec![endpoint.tag.to_owned()]);
+    operation
+        .parameters
+        .get_or_insert_with(Vec::new)
+        .push(headers::request_id_parameter());
+    let mut problems = endpoint.problems.clone();
+    problems.push(ProblemCode::Internal);
+    if !throttle::is_exempt(&endpoint.path) {
+        problems.push(ProblemCode::RateLimited);
+    }
+    for (status, response) in problems::responses(&problems) {
+        operation
+            .responses
+            .responses
+            .insert(status, RefOr::T(response));
+    }
+    for response in operation.responses.responses.values_mut() {
+        if let RefOr::T(response) = response {
+            add_headers(response);
+        }
+    }
+    operation
+}
+
+/// Marks the headers `response` always has as required, and adds `X-Request-ID`, which every response carries.
+fn add_headers(response: &mut Response) {
+    let described = std::mem::take(&mut response.headers);
+    response.headers = described
+        .into_iter()
+        .map(|(name, header)| {
+            let header = headers::mark_required(&name, header);
+            (name, header)
+        })
+        .collect();
+    let (name, header) = headers::request_id();
+    response.headers.insert(name, header);
+}
