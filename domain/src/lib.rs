@@ -10,6 +10,7 @@
 //! **Go kit counterpart**: `order.go` (the `Order` entity and the `Repository` interface), with the rules that
 //! service left out: a real lifecycle, validation, and money that is not a float.
 
+mod decimal;
 mod idempotency;
 mod ids;
 mod listing;

@@ -5,6 +5,8 @@ use std::str::FromStr;
 
 use thiserror::Error;
 
+use crate::decimal::{self, DecimalError};
+
 /// An amount of money in cents, never negative. Arithmetic is checked: it returns `None` rather than wrap.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
 pub struct Money(i64);
@@ -12,10 +14,10 @@ pub struct Money(i64);
 /// Why a text is not an amount of money.
 #[derive(Debug, Clone, PartialEq, Eq, Error)]
 pub enum ParseMoneyError {
-    /// Not of the form `123` or `123.45`.
+    /// Not the text of a non-negative number.
     #[error("must be a non-negative number with at most 2 decimal places")]
     Malformed,
-    /// More than two digits after the decimal point.
+    /// A value with more than two decimal places (`1.999`; `1.990` is fine).
     #[error("must have at most 2 decimal places")]
     TooManyDecimals,
     /// Too many digits to count in cents.
@@ -51,27 +53,15 @@ impl Money {
 impl FromStr for Money {
     type Err = ParseMoneyError;
 
-    /// Parses decimal text such as `9.99`, `10` or `0.5` (the text of a JSON number) into cents, exactly.
+    /// Parses the text of a JSON number such as `9.99`, `10` or `0.5` into cents, exactly. The value counts, not
+    /// the spelling: `10.50`, `10.500` and `1.05e1` are all 1050 cents.
     fn from_str(raw: &str) -> Result<Self, Self::Err> {
-        let (whole, fraction) = raw.split_once('.').unwrap_or((raw, ""));
-        let all_digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
-        if whole.is_empty() || !all_digits(whole) || !all_digits(fraction) || raw.ends_with('.') {
-            return Err(ParseMoneyError::Malformed);
+        match decimal::scaled(raw, 2) {
+            Ok(cents) if cents >= 0 => Ok(Self(cents)),
+            Ok(_) | Err(DecimalError::Malformed) => Err(ParseMoneyError::Malformed),
+            Err(DecimalError::Inexact) => Err(ParseMoneyError::TooManyDecimals),
+            Err(DecimalError::TooLarge) => Err(ParseMoneyError::TooLarge),
         }
-        if fraction.len() > 2 {
-            return Err(ParseMoneyError::TooManyDecimals);
-        }
-        let whole: i64 = whole.parse().map_err(|_| ParseMoneyError::TooLarge)?;
-        let cents = match fraction.len() {
-            0 => 0,
-            1 => i64::from(fraction.as_bytes()[0] - b'0') * 10,
-            _ => fraction.parse().map_err(|_| ParseMoneyError::Malformed)?,
-        };
-        whole
-            .checked_mul(100)
-            .and_then(|c| c.checked_add(cents))
-            .map(Self)
-            .ok_or(ParseMoneyError::TooLarge)
     }
 }
 
@@ -102,11 +92,15 @@ mod tests {
             ("5.", Err(ParseMoneyError::Malformed)),
             ("-1", Err(ParseMoneyError::Malformed)),
             ("+1", Err(ParseMoneyError::Malformed)),
-            ("1e2", Err(ParseMoneyError::Malformed)),
+            ("1e2", Ok(10_000)),
+            ("1.05e1", Ok(1050)),
+            ("10.500", Ok(1050)),
+            ("-0.0", Ok(0)),
             ("1.2.3", Err(ParseMoneyError::Malformed)),
             (" 1", Err(ParseMoneyError::Malformed)),
             ("1.999", Err(ParseMoneyError::TooManyDecimals)),
-            ("1.000", Err(ParseMoneyError::TooManyDecimals)),
+            ("1.0001", Err(ParseMoneyError::TooManyDecimals)),
+            ("1e-3", Err(ParseMoneyError::TooManyDecimals)),
             ("99999999999999999999", Err(ParseMoneyError::TooLarge)),
             ("92233720368547758.08", Err(ParseMoneyError::TooLarge)),
         ];

@@ -5,6 +5,7 @@ use std::str::FromStr;
 
 use thiserror::Error;
 
+use crate::decimal;
 use crate::text::bounded_text;
 use crate::{Money, ParseMoneyError, ProductCode};
 
@@ -48,12 +49,10 @@ impl Quantity {
 impl FromStr for Quantity {
     type Err = InvalidQuantity;
 
-    /// Parses the decimal text of a whole number (`3`); fractions and exponents are refused.
+    /// Parses the text of a JSON number whose value is a whole number: `3`, and also `3.0` or `3e0`, which JSON
+    /// does not tell apart from it; `3.5` is refused.
     fn from_str(raw: &str) -> Result<Self, Self::Err> {
-        if raw.is_empty() || raw.len() > 12 || !raw.bytes().all(|b| b.is_ascii_digit()) {
-            return Err(InvalidQuantity);
-        }
-        raw.parse::<i64>()
+        decimal::scaled(raw, 0)
             .map_err(|_| InvalidQuantity)
             .and_then(Self::new)
     }
@@ -180,7 +179,9 @@ mod tests {
             ("10001", None),
             ("-1", None),
             ("1.5", None),
-            ("1e3", None),
+            ("1e3", Some(1000)),
+            ("2.0", Some(2)),
+            ("1e5", None),
             ("", None),
             ("99999999999999999999", None),
         ];

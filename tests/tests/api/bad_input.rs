@@ -112,13 +112,14 @@ fn money_and_quantity_rules_hold_at_their_edges(app: &TestApp, database: &TestDa
     let json = Some("application/json");
     for (price, quantity) in [
         ("-1", "1"),
-        ("1e2", "1"),
+        ("1e-3", "1"),
         ("0.001", "1"),
         ("1000000.01", "1"),
         ("1", "10001"),
         ("1", "-3"),
         ("1", "0"),
-        ("1", "2e0"),
+        ("1", "2.5"),
+        ("1", "25e-1"),
     ] {
         raw_post(
             app,
@@ -138,6 +139,23 @@ fn money_and_quantity_rules_hold_at_their_edges(app: &TestApp, database: &TestDa
     assert_eq!(edge.status, 201, "{}", edge.body);
     let id = edge.json()["id"].as_str().unwrap().to_owned();
     assert!(app.get_order(&id).body.contains("\"total\":10000000000.00"));
+    // JSON has one number 2 however it is spelled: value-equal spellings are the same price and quantity.
+    let spelled = raw_post(
+        app,
+        "/orders",
+        json,
+        &order_with_raw_numbers("1.05e1", "2.0"),
+    );
+    assert_eq!(spelled.status, 201, "{}", spelled.body);
+    let id = spelled.json()["id"].as_str().unwrap().to_owned();
+    let body = app.get_order(&id).body;
+    for stored in [
+        r#""unit_price":10.50"#,
+        r#""quantity":2}"#,
+        r#""total":21.00"#,
+    ] {
+        assert!(body.contains(stored), "{stored} not in {body}");
+    }
 }
 
 fn a_body_that_is_not_json_by_content_type_is_unsupported(app: &TestApp, database: &TestDatabase) {

@@ -82,7 +82,7 @@ async fn a_json_content_type_with_a_charset_is_accepted() {
 async fn a_missing_customer_id_is_reported_with_every_other_field_error() {
     let body = r#"{"restaurant_id": null, "order_items": [
         {"product_code": "p-1", "unit_price": 1.999, "quantity": 0},
-        {"product_code": " ", "name": "Soup", "unit_price": 1e2, "quantity": 1}
+        {"product_code": " ", "name": "Soup", "unit_price": 1e-3, "quantity": 1}
     ]}"#;
     let response = send(validating(), post_json("/orders", body)).await;
     let problem = problem(response, 422, "validation_failed").await;
