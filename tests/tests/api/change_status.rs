@@ -133,7 +133,41 @@ fn of_sixteen_racing_conflicting_changes_exactly_one_wins(app: &TestApp, _: &Tes
     }
 }
 
+fn of_sixteen_racing_changes_with_one_if_match_exactly_one_applies(
+    app: &TestApp,
+    _: &TestDatabase,
+) {
+    let id = app.place();
+    let targets = ["Accepted", "Rejected", "Cancelled"];
+    let barrier = Barrier::new(16);
+    let replies: Vec<(&str, u16)> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..16)
+            .map(|i| {
+                let (barrier, id, wanted) = (&barrier, &id, targets[i % 3]);
+                scope.spawn(move || {
+                    barrier.wait();
+                    (wanted, app.change_status(id, wanted, Some("\"1\"")).status)
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let order = &app.get_order(&id).json()["order"];
+    let applied = order["status"].as_str().unwrap();
+    assert_eq!(order["version"], 2, "exactly one change went through");
+    for (wanted, status) in replies {
+        // Those that asked for what was applied are told it succeeded (RFC 9110 allows a 2xx for a change already
+        // made); every other request held a stale version.
+        assert_eq!(
+            status,
+            if wanted == applied { 200 } else { 412 },
+            "{wanted} -> {status}"
+        );
+    }
+}
+
 on_both_backends!(
+    of_sixteen_racing_changes_with_one_if_match_exactly_one_applies,
     an_order_walks_the_whole_delivery_path,
     every_terminal_status_is_reachable_and_final,
     a_step_outside_the_lifecycle_is_refused_and_changes_nothing,
