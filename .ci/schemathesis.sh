@@ -13,7 +13,8 @@ SCHEMATHESIS_VERSION=4.32.5
 VALIDATOR_VERSION=0.9.0
 SEED="${SCHEMATHESIS_SEED:-20261129}"
 EXAMPLES="${SCHEMATHESIS_EXAMPLES:-100}"
-TARGET="${CARGO_TARGET_DIR:-target}"
+# Absolute, as the fuzzing runs from a temporary directory.
+TARGET="$(realpath -m "${CARGO_TARGET_DIR:-target}")"
 VENV="$TARGET/schemathesis-venv"
 
 # CPython before 3.11.8 / 3.12.2 can fail hypothesis's lambda introspection with "SystemError: AST constructor
