@@ -7,19 +7,9 @@ use actix_web::dev::ServiceRequest;
 use actix_web::http::{Method, StatusCode};
 use actix_web::web;
 
+use super::endpoints::is_operational;
 use super::request_id::RequestId;
 use crate::metrics::PrometheusMetrics;
-
-/// Routes whose successful requests are logged at `debug` only: machines' probes and scrapes, and the API document
-/// and its page, which a browser fetches in bursts.
-const QUIET_ROUTES: [&str; 6] = [
-    "/healthz",
-    "/readyz",
-    "/metrics",
-    "/openapi.json",
-    "/docs",
-    "/docs/{file}",
-];
 
 /// What the access log line needs from a request, taken before the request is handed on.
 #[derive(Debug)]
@@ -53,7 +43,7 @@ impl AccessLog {
             metrics.observe_request(method_label(&self.method), route, status.as_u16(), elapsed);
         }
         // Probes and scrapes come every few seconds from machines, documentation in bursts; a success is not news.
-        let level = if status.is_success() && QUIET_ROUTES.contains(&route) {
+        let level = if status.is_success() && is_operational(route) {
             log::Level::Debug
         } else {
             log::Level::Info

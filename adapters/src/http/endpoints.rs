@@ -44,6 +44,24 @@ pub(crate) const OPERATIONS: &str = "operations";
 /// The document's tag of the document itself and its page.
 pub(crate) const DOCUMENTATION: &str = "documentation";
 
+/// The route templates of the probes, the scrape, and the API document and its page: never rate limited (probes and
+/// scrapes come from the platform, and refusing them would take a busy but healthy instance out of rotation), and
+/// logged at `debug` when they succeed (machines call them every few seconds; a page view fetches several assets).
+/// Exactly the endpoints not tagged [`ORDERS`]; a test holds the two together.
+pub(crate) const OPERATIONAL_ROUTES: [&str; 6] = [
+    "/healthz",
+    "/readyz",
+    "/metrics",
+    "/openapi.json",
+    "/docs",
+    "/docs/{file}",
+];
+
+/// Whether `route` (a route template, as actix's `match_pattern` gives it) is one of [`OPERATIONAL_ROUTES`].
+pub(crate) fn is_operational(route: &str) -> bool {
+    OPERATIONAL_ROUTES.contains(&route)
+}
+
 /// Every operation, in matching order: a path is tried against the routes in this order, so a literal path must
 /// come before a template that would also match it.
 pub(crate) fn endpoints() -> Vec<Endpoint> {
@@ -131,5 +149,23 @@ pub(crate) fn actix_method(method: &HttpMethod) -> Method {
         HttpMethod::Head => Method::HEAD,
         HttpMethod::Patch => Method::PATCH,
         HttpMethod::Trace => Method::TRACE,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_operational_routes_are_exactly_the_endpoints_outside_the_order_api() {
+        let mut outside: Vec<String> = endpoints()
+            .into_iter()
+            .filter(|e| e.tag != ORDERS)
+            .map(|e| e.path)
+            .collect();
+        let mut listed: Vec<String> = OPERATIONAL_ROUTES.iter().map(|r| (*r).to_owned()).collect();
+        outside.sort();
+        listed.sort();
+        assert_eq!(outside, listed);
     }
 }

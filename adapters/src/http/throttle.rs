@@ -11,21 +11,10 @@ use actix_web::middleware::Next;
 use actix_web::{HttpMessage, web};
 
 use super::client_ip::TrustedProxies;
+use super::endpoints::is_operational;
 use super::error::ApiError;
 use super::rate_limit::RateLimiter;
 use super::request_id::RequestId;
-
-/// Paths never limited: probes and scrapes come from the platform, and refusing them would take a healthy but busy
-/// instance out of rotation; the API document and its page are static and cost nothing to serve.
-const EXEMPT_PATHS: [&str; 5] = ["/healthz", "/readyz", "/metrics", "/openapi.json", "/docs"];
-
-/// The reference page's assets (`/docs/swagger-ui.css`, ...): a page view loads several at once.
-const EXEMPT_PREFIX: &str = "/docs/";
-
-/// Whether requests to `path` (a path, or a route template such as `/docs/{file}`) bypass the rate limit.
-pub(crate) fn is_exempt(path: &str) -> bool {
-    EXEMPT_PATHS.contains(&path) || path.starts_with(EXEMPT_PREFIX)
-}
 
 /// What the middleware needs: the buckets, and whose `X-Forwarded-For` to believe when naming the client.
 #[derive(Debug)]
@@ -34,7 +23,8 @@ pub(crate) struct Throttle {
     pub(crate) proxies: TrustedProxies,
 }
 
-/// Takes a token from the client's bucket, or answers 429 without calling the rest of the app. Exempt paths, and a
+/// Takes a token from the client's bucket, or answers 429 without calling the rest of the app. The operational
+/// routes ([`OPERATIONAL_ROUTES`](super::endpoints::OPERATIONAL_ROUTES)), and a
 /// request without a peer address (never one over TCP), pass untouched.
 pub(crate) async fn throttle(
     req: ServiceRequest,
@@ -50,7 +40,10 @@ pub(crate) async fn throttle(
 
 /// `Ok` when the request may go on.
 fn admit(req: &ServiceRequest) -> Result<(), ApiError> {
-    if is_exempt(req.path()) {
+    if req
+        .match_pattern()
+        .is_some_and(|route| is_operational(&route))
+    {
         return Ok(());
     }
     let (Some(throttle), Some(peer)) = (req.app_data::<web::Data<Throttle>>(), req.peer_addr())

@@ -23,11 +23,11 @@ pub(crate) use schemas::{
 
 use super::ProblemCode;
 use super::dto::{ChangeStatusRequest, CreateOrderRequest, CreatedOrderResponse, OrderEnvelope};
+use super::endpoints::is_operational;
 use super::endpoints::{DOCUMENTATION, Endpoint, OPERATIONS, ORDERS, endpoints};
 use super::health::Status;
 use super::listing::OrderListResponse;
 use super::problem::ProblemDocument;
-use super::throttle;
 
 /// What the derive can say statically: the document's info, tags and component schemas. Paths are added at run
 /// time from the endpoint table.
@@ -76,7 +76,7 @@ fn describe(endpoint: &Endpoint) -> Operation {
         .push(headers::request_id_parameter());
     let mut problems = endpoint.problems.clone();
     problems.push(ProblemCode::Internal);
-    if !throttle::is_exempt(&endpoint.path) {
+    if !is_operational(&endpoint.path) {
         problems.push(ProblemCode::RateLimited);
     }
     for (status, response) in problems::responses(&problems) {
