@@ -1,83 +1,68 @@
-//! The listing query: a keyset page of orders, newest first, then their items in one more round trip.
-
-use std::collections::HashMap;
+//! The listing query: a keyset page of orders, newest first, with their items, in one round trip.
 
 use diesel::prelude::*;
-use diesel::result::Error as DieselError;
 use domain::{Order, OrderFilter, OrderPosition, RepositoryError};
 
 use super::connection::AnyConnection;
 use super::errors::from_diesel;
-use super::rows::{ItemRow, OrderRow};
+use super::rows::{ItemRow, OrderRow, orders_from_joined_rows};
 use super::schema::{order_items, orders};
 
 /// Up to `limit` orders matching `filter`, after `after`, newest first, with their items.
+///
+/// One statement: the page's ids come from a subquery and the orders are joined to their items around it, so a page
+/// costs one round trip however many orders it holds. Keyset pagination: the page starts after a position, never
+/// at an offset, so a deep page costs what the first does and a page never repeats an order.
 pub(crate) fn list_orders(
     conn: &mut AnyConnection,
     filter: &OrderFilter,
     after: Option<OrderPosition>,
     limit: u32,
 ) -> Result<Vec<Order>, RepositoryError> {
-    let rows = page(conn, filter, after, limit).map_err(from_diesel)?;
-    if rows.is_empty() {
-        return Ok(Vec::new());
+    // diesel nests a boxed subquery per backend only, so the statement is written once and built for each.
+    macro_rules! load_page {
+        ($conn:expr) => {{
+            let mut page = orders::table.select(orders::id).into_boxed();
+            if let Some(customer) = &filter.customer_id {
+                page = page.filter(orders::customer_id.eq(customer.as_str()));
+            }
+            if let Some(restaurant) = &filter.restaurant_id {
+                page = page.filter(orders::restaurant_id.eq(restaurant.as_str()));
+            }
+            if let Some(status) = filter.status {
+                page = page.filter(orders::status.eq(status.as_str()));
+            }
+            if let Some(position) = &after {
+                let created_on = position.created_on.unix_micros();
+                // (created_on, id) < (position): the `<=` bound is what the index range scan uses; the rest only
+                // sorts out the orders created at that very microsecond.
+                page = page.filter(
+                    orders::created_on.le(created_on).and(
+                        orders::created_on
+                            .lt(created_on)
+                            .or(orders::id.lt(position.id.as_bytes().as_slice())),
+                    ),
+                );
+            }
+            let page = page
+                .order((orders::created_on.desc(), orders::id.desc()))
+                .limit(i64::from(limit));
+            orders::table
+                .inner_join(order_items::table)
+                .filter(orders::id.eq_any(page))
+                .order((
+                    orders::created_on.desc(),
+                    orders::id.desc(),
+                    order_items::line_no.asc(),
+                ))
+                .select((OrderRow::as_select(), ItemRow::as_select()))
+                .load::<(OrderRow, ItemRow)>($conn)
+        }};
     }
-    let ids: Vec<Vec<u8>> = rows.iter().map(|row| row.id.clone()).collect();
-    let items: Vec<ItemRow> = order_items::table
-        .filter(order_items::order_id.eq_any(&ids))
-        .order((order_items::order_id, order_items::line_no))
-        .select(ItemRow::as_select())
-        .load(conn)
-        .map_err(from_diesel)?;
-    let mut items_by_order: HashMap<Vec<u8>, Vec<ItemRow>> = HashMap::with_capacity(rows.len());
-    for item in items {
-        items_by_order
-            .entry(item.order_id.clone())
-            .or_default()
-            .push(item);
+    let rows = match conn {
+        AnyConnection::Postgresql(pg) => load_page!(pg),
+        AnyConnection::Sqlite(sqlite) => load_page!(sqlite),
     }
-    rows.into_iter()
-        .map(|row| {
-            let items = items_by_order.remove(&row.id).unwrap_or_default();
-            row.into_order(items)
-                .map_err(|e| RepositoryError::Other(Box::new(e)))
-        })
-        .collect()
-}
-
-/// The order rows of one page. Keyset pagination: the page starts after a position, never at an offset, so a deep
-/// page costs what the first does and a page never repeats an order.
-fn page(
-    conn: &mut AnyConnection,
-    filter: &OrderFilter,
-    after: Option<OrderPosition>,
-    limit: u32,
-) -> Result<Vec<OrderRow>, DieselError> {
-    let mut query = orders::table.select(OrderRow::as_select()).into_boxed();
-    if let Some(customer) = &filter.customer_id {
-        query = query.filter(orders::customer_id.eq(customer.as_str().to_owned()));
-    }
-    if let Some(restaurant) = &filter.restaurant_id {
-        query = query.filter(orders::restaurant_id.eq(restaurant.as_str().to_owned()));
-    }
-    if let Some(status) = filter.status {
-        query = query.filter(orders::status.eq(status.as_str()));
-    }
-    if let Some(position) = after {
-        let (created_on, id) = (
-            position.created_on.unix_micros(),
-            position.id.as_bytes().to_vec(),
-        );
-        // (created_on, id) < (position): the `<=` bound is what the index range scan uses; the rest only sorts out
-        // the orders created at that very microsecond.
-        query = query.filter(
-            orders::created_on
-                .le(created_on)
-                .and(orders::created_on.lt(created_on).or(orders::id.lt(id))),
-        );
-    }
-    query
-        .order((orders::created_on.desc(), orders::id.desc()))
-        .limit(i64::from(limit))
-        .load(conn)
+    .map_err(from_diesel)?;
+    orders_from_joined_rows(rows)
 }

@@ -13,8 +13,11 @@ mod listing;
 mod repository;
 mod rows;
 mod schema;
+#[cfg(test)]
+mod statement_tests;
 #[cfg(any(test, feature = "test-support"))]
 pub mod test_database;
+mod writes;
 
 use std::time::Duration;
 

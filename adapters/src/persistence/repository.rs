@@ -16,8 +16,9 @@ use super::connection::{AnyConnection, AnyConnectionManager};
 use super::errors::{from_diesel, from_pool, is_serialization_failure};
 use super::idempotency;
 use super::listing::list_orders;
-use super::rows::{ItemRow, OrderRow, version_column};
+use super::rows::{ItemRow, OrderRow, orders_from_joined_rows, version_column};
 use super::schema::{order_items, orders};
+use super::writes::{self, CompareAndSetStatus, InsertItems, InsertOrder};
 
 /// How often a transaction that lost a serialization race runs again before the caller hears `Unavailable`.
 const SERIALIZATION_ATTEMPTS: usize = 3;
@@ -109,41 +110,24 @@ impl OrderRepository for DieselOrderRepository {
             {
                 return Ok(taken);
             }
-            diesel::insert_into(orders::table)
-                .values(&order_row)
-                .execute(conn)?;
-            // One multi-row INSERT for all items: one round trip, whatever the item count. diesel builds multi-row
-            // inserts per backend only, so this statement is written once and run on the inner connection.
-            let items = diesel::insert_into(order_items::table).values(&item_rows);
-            match conn {
-                AnyConnection::Postgresql(pg) => items.execute(pg)?,
-                AnyConnection::Sqlite(sqlite) => items.execute(sqlite)?,
-            };
+            writes::execute(conn, InsertOrder(&order_row))?;
+            writes::execute(conn, InsertItems(&item_rows))?;
             Ok(Insertion::Inserted)
         })
     }
 
     fn find(&self, id: &OrderId) -> Result<Option<Order>, RepositoryError> {
-        let mut conn = self.connection()?;
+        let mut pooled = self.connection()?;
+        let conn: &mut AnyConnection = &mut pooled;
         // One round trip: the order's columns repeat on each item row, which costs less than a second query.
         let rows: Vec<(OrderRow, ItemRow)> = orders::table
             .inner_join(order_items::table)
             .filter(orders::id.eq(id.as_bytes().as_slice()))
             .order(order_items::line_no.asc())
             .select((OrderRow::as_select(), ItemRow::as_select()))
-            .load(&mut conn)
+            .load(conn)
             .map_err(from_diesel)?;
-        let mut rows = rows.into_iter();
-        let Some((order_row, first_item)) = rows.next() else {
-            return Ok(None);
-        };
-        let items = std::iter::once(first_item)
-            .chain(rows.map(|(_, item)| item))
-            .collect();
-        order_row
-            .into_order(items)
-            .map(Some)
-            .map_err(|e| RepositoryError::Other(Box::new(e)))
+        Ok(orders_from_joined_rows(rows)?.pop())
     }
 
     fn list(
@@ -159,19 +143,19 @@ impl OrderRepository for DieselOrderRepository {
     fn update_status(&self, change: &StatusChange) -> Result<(), RepositoryError> {
         let mut conn = self.connection()?;
         // The compare-and-set: one conditional UPDATE, so two racing requests can never both apply a change.
-        let updated = diesel::update(
-            orders::table
-                .filter(orders::id.eq(change.id.as_bytes().as_slice()))
-                .filter(orders::status.eq(change.from.as_str()))
-                .filter(orders::version.eq(version_column(change.from_version))),
-        )
-        .set((
-            orders::status.eq(change.to.as_str()),
-            orders::updated_on.eq(change.at.unix_micros()),
-            orders::version.eq(version_column(change.from_version.next())),
-        ))
-        .execute(&mut conn)
-        .map_err(from_diesel)?;
+        let (from_version, to_version) = (
+            version_column(change.from_version),
+            version_column(change.from_version.next()),
+        );
+        let compare_and_set = CompareAndSetStatus {
+            id: change.id.as_bytes(),
+            from: change.from.as_str(),
+            from_version,
+            to: change.to.as_str(),
+            to_version,
+            at: change.at.unix_micros(),
+        };
+        let updated = writes::execute(&mut conn, compare_and_set).map_err(from_diesel)?;
         if updated == 1 {
             Ok(())
         } else {

@@ -3,7 +3,7 @@
 use diesel::prelude::*;
 use domain::{
     CustomerId, ItemName, Money, Order, OrderId, OrderItem, OrderItems, ProductCode, Quantity,
-    RestaurantId, StoredOrder, Timestamp, UnitPrice, Version,
+    RepositoryError, RestaurantId, StoredOrder, Timestamp, UnitPrice, Version,
 };
 use thiserror::Error;
 
@@ -105,6 +105,32 @@ impl ItemRow {
             Quantity::new(i64::from(self.quantity)).map_err(corrupt)?,
         ))
     }
+}
+
+/// Orders from rows of an order-items join, sorted so each order's rows are adjacent and its items in `line_no`
+/// order: the order's columns repeat on each of its item rows, which costs less than a second round trip.
+pub(crate) fn orders_from_joined_rows(
+    rows: Vec<(OrderRow, ItemRow)>,
+) -> Result<Vec<Order>, RepositoryError> {
+    let mut orders = Vec::new();
+    let mut current: Option<(OrderRow, Vec<ItemRow>)> = None;
+    for (order, item) in rows {
+        match &mut current {
+            Some((open, items)) if open.id == order.id => items.push(item),
+            _ => {
+                if let Some((done, items)) = current.replace((order, vec![item])) {
+                    orders.push(done.into_order(items));
+                }
+            }
+        }
+    }
+    if let Some((done, items)) = current {
+        orders.push(done.into_order(items));
+    }
+    orders
+        .into_iter()
+        .map(|order| order.map_err(|e| RepositoryError::Other(Box::new(e))))
+        .collect()
 }
 
 /// An order id read from a 16-byte column.

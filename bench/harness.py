@@ -1,0 +1,594 @@
+#!/usr/bin/env python3
+"""The ordersvc benchmark: wrk against the release binary, beside pgbench running the same SQL on the same database.
+
+Run through bench/run.sh, which builds the binary first. Each case checks its own correctness (zero non-2xx answers,
+zero socket errors, row counts that match the acknowledged writes) and the run fails when one does not hold.
+"""
+
+import argparse
+import datetime
+import json
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+
+BENCH = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(BENCH)
+FIRST_ID = 1_000_000_000_000_000  # preloaded order n has the id made of the ASCII digits of FIRST_ID + n
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+ITEMS = [("P-0", "Item-0", 250, 2), ("P-1", "Item-1", 350, 1), ("P-2", "Item-2", 450, 3)]
+T0 = 1_767_225_600_000_000  # 2026-01-01T00:00:00Z in microseconds: preloaded orders are older than any new one
+
+
+class BenchFailure(Exception):
+    """A case broke a correctness rule: the run fails."""
+
+
+def log(message):
+    print(message, file=sys.stderr, flush=True)
+
+
+def run(cmd, **kwargs):
+    return subprocess.run(cmd, check=True, capture_output=True, text=True, **kwargs).stdout
+
+
+# --- databases ---------------------------------------------------------------------------------------------------
+
+
+class Postgres:
+    name = "postgres"
+
+    def __init__(self, admin_url, tag):
+        self.admin_url = admin_url
+        self.db = f"ordersvc_bench_{os.getpid()}_{tag}"
+        base = admin_url.rsplit("/", 1)[0]
+        self.url = f"{base}/{self.db}"
+
+    def create(self):
+        self.admin(f"DROP DATABASE IF EXISTS {self.db}")
+        self.admin(f"CREATE DATABASE {self.db}")
+
+    def drop(self):
+        self.admin(f"DROP DATABASE IF EXISTS {self.db} WITH (FORCE)")
+
+    def admin(self, sql):
+        run(["psql", "-X", "-q", "-v", "ON_ERROR_STOP=1", self.admin_url, "-c", sql])
+
+    def sql(self, sql):
+        return run(["psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", self.url, "-c", sql]).strip()
+
+    def preload(self, orders):
+        customers, restaurants = population(orders)
+        self.sql(f"""
+            INSERT INTO orders
+            SELECT convert_to(({FIRST_ID} + i)::text, 'UTF8'), (10000 + i % {customers})::text,
+                   (20000 + i % {restaurants})::text, 'Pending', {T0} + i * 1000, {T0} + i * 1000, 1
+            FROM generate_series(1, {orders}) AS i""")
+        values = ", ".join(f"({line}, '{code}', '{name}', {price}, {qty})"
+                           for line, (code, name, price, qty) in enumerate(ITEMS))
+        self.sql(f"""
+            INSERT INTO order_items
+            SELECT convert_to(({FIRST_ID} + i)::text, 'UTF8'), l.line, l.code, l.name, l.price, l.qty
+            FROM generate_series(1, {orders}) AS i, (VALUES {values}) AS l(line, code, name, price, qty)""")
+        self.settle()
+
+    def settle(self):
+        self.sql("VACUUM ANALYZE orders")
+        self.sql("VACUUM ANALYZE order_items")
+
+    def reset_statuses(self):
+        self.sql("UPDATE orders SET status = 'Pending', version = 1, updated_on = created_on "
+                 "WHERE status = 'Accepted'")
+        self.settle()
+
+    def count(self, where="TRUE", table="orders"):
+        return int(self.sql(f"SELECT count(*) FROM {table} WHERE {where}"))
+
+    def orders_and_items(self):
+        """Both counts from one snapshot."""
+        orders, items = self.sql("SELECT (SELECT count(*) FROM orders), (SELECT count(*) FROM order_items)").split("|")
+        return int(orders), int(items)
+
+    def position_of(self, order_uuid):
+        """The created_on and stored id (as its ASCII digits) of a preloaded order."""
+        raw = bytes.fromhex(order_uuid.replace("-", ""))
+        created_on = self.sql(f"SELECT created_on FROM orders WHERE id = '\\x{raw.hex()}'::bytea")
+        return int(created_on), raw.decode("ascii")
+
+
+class Sqlite:
+    name = "sqlite"
+
+    def __init__(self, directory):
+        self.path = os.path.join(directory, "orders.db")
+        self.url = self.path
+
+    def create(self):
+        pass
+
+    def drop(self):
+        pass
+
+    def sql(self, sql):
+        return run(["sqlite3", "-cmd", ".timeout 10000", self.path, sql]).strip()
+
+    def preload(self, orders):
+        customers, restaurants = population(orders)
+        self.sql(f"""
+            WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < {orders})
+            INSERT INTO orders
+            SELECT CAST(CAST({FIRST_ID} + i AS TEXT) AS BLOB), CAST(10000 + i % {customers} AS TEXT),
+                   CAST(20000 + i % {restaurants} AS TEXT), 'Pending', {T0} + i * 1000, {T0} + i * 1000, 1 FROM n;
+            """)
+        for line, (code, name, price, qty) in enumerate(ITEMS):
+            self.sql(f"INSERT INTO order_items SELECT id, {line}, '{code}', '{name}', {price}, {qty} FROM orders")
+        self.settle()
+
+    def settle(self):
+        self.sql("ANALYZE")
+
+    def reset_statuses(self):
+        self.sql("UPDATE orders SET status = 'Pending', version = 1, updated_on = created_on "
+                 "WHERE status = 'Accepted'")
+
+    def count(self, where="TRUE", table="orders"):
+        return int(self.sql(f"SELECT count(*) FROM {table} WHERE {where}"))
+
+    def orders_and_items(self):
+        """Both counts from one snapshot."""
+        orders, items = self.sql("SELECT (SELECT count(*) FROM orders), (SELECT count(*) FROM order_items)").split("|")
+        return int(orders), int(items)
+
+
+def population(orders):
+    """Customers and restaurants: every customer has 100 orders, whatever the scale."""
+    return max(orders // 100, 1), max(orders // 500, 1)
+
+
+# --- the service -------------------------------------------------------------------------------------------------
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Service:
+    def __init__(self, binary, database_url, workdir, env_overrides):
+        self.port = free_port()
+        self.base = f"http://127.0.0.1:{self.port}"
+        env = dict(os.environ)
+        env.update({
+            "DATABASE_URL": database_url,
+            "HTTP_ADDR": f"127.0.0.1:{self.port}",
+            "SHUTDOWN_GRACE_SECS": "0",
+        })
+        env.update(env_overrides)
+        self.log_path = os.path.join(workdir, f"ordersvc-{self.port}.log")
+        self.log_file = open(self.log_path, "w")
+        self.process = subprocess.Popen([binary], env=env, stdout=self.log_file, stderr=subprocess.STDOUT)
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            if self.process.poll() is not None:
+                raise BenchFailure(f"ordersvc exited at start-up; see {self.log_path}")
+            try:
+                if http_get(self.base + "/readyz")[0] == 200:
+                    return
+            except OSError:
+                pass
+            time.sleep(0.1)
+        raise BenchFailure("ordersvc did not become ready within 60 s")
+
+    def stop(self):
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        self.log_file.close()
+
+    def reset_peak_rss(self):
+        # Writing 5 to clear_refs resets the peak RSS (VmHWM) to the current RSS.
+        with open(f"/proc/{self.process.pid}/clear_refs", "w") as f:
+            f.write("5")
+
+    def peak_rss_kib(self):
+        with open(f"/proc/{self.process.pid}/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+        raise BenchFailure("no VmHWM in /proc/<pid>/status")
+
+    def cpu_seconds(self):
+        with open(f"/proc/{self.process.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        # utime and stime are fields 14 and 15 of stat; fields[0] here is field 3.
+        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+    def responses_by_status(self):
+        """The service's own count of answers per (route, status), from /metrics."""
+        _, body = http_get(self.base + "/metrics")
+        counts = {}
+        for line in body.splitlines():
+            match = re.match(r'ordersvc_http_requests_total\{(.*)\} (\d+)', line)
+            if match:
+                labels = dict(re.findall(r'(\w+)="([^"]*)"', match.group(1)))
+                key = (labels.get("method"), labels.get("route"), labels.get("status"))
+                counts[key] = int(match.group(2))
+        return counts
+
+    def settle(self):
+        """Waits until the requests wrk left in flight have finished: the service's answer count stops moving."""
+        def answered():
+            return sum(v for (_, route, _), v in self.responses_by_status().items() if route != "/metrics")
+        total = answered()
+        while True:
+            time.sleep(0.3)
+            now = answered()
+            if now == total:
+                return
+            total = now
+
+    def placed_total(self):
+        _, body = http_get(self.base + "/metrics")
+        match = re.search(r"^ordersvc_orders_placed_total(?:\{[^}]*\})? (\d+)", body, re.M)
+        return int(match.group(1)) if match else 0
+
+
+def http_get(url):
+    with urllib.request.urlopen(url, timeout=10) as response:
+        return response.status, response.read().decode()
+
+
+def deep_cursor(service, orders):
+    """A cursor half-way down all orders, reached by walking pages of 100, and the last order before it."""
+    depth_pages = max(orders // 200, 1)
+    cursor, last = None, None
+    for _ in range(depth_pages):
+        url = service.base + "/orders?limit=100" + (f"&cursor={cursor}" if cursor else "")
+        _, body = http_get(url)
+        page = json.loads(body)
+        cursor, last = page["next_cursor"], page["orders"][-1]["id"]
+    return cursor, last
+
+
+def check_preload(service, orders):
+    """The preloaded rows read back through the API as valid orders."""
+    _, body = http_get(f"{service.base}/orders/{uuid_of(orders)}")
+    order = json.loads(body).get("order", {})
+    if len(order.get("order_items", [])) != 3 or order.get("status") != "Pending":
+        raise BenchFailure(f"a preloaded order reads back wrong: {body}")
+    _, body = http_get(f"{service.base}/orders?limit=20&customer_id=10000")
+    page = json.loads(body)
+    if len(page["orders"]) != 20 or not page.get("next_cursor"):
+        raise BenchFailure(f"a customer's first page reads back wrong: {body[:300]}")
+
+
+def uuid_of(n):
+    hexed = "".join(f"{ord(c):02x}" for c in str(FIRST_ID + n))
+    return f"{hexed[:8]}-{hexed[8:12]}-{hexed[12:16]}-{hexed[16:20]}-{hexed[20:]}"
+
+
+# --- load generators ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Load:
+    requests: int = 0
+    per_second: float = 0.0
+    p50_ms: float = 0.0
+    p99_ms: float = 0.0
+    errors: int = 0
+    raw: str = ""
+
+
+def duration_ms(text):
+    match = re.match(r"([\d.]+)(us|ms|s|m)$", text)
+    value, unit = float(match.group(1)), match.group(2)
+    return value * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[unit]
+
+
+def wrk(base, script, connections, seconds, args, threads):
+    cmd = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s", "--latency",
+           "-s", os.path.join(BENCH, "wrk", script), base, "--"] + [f"{k}={v}" for k, v in args.items()]
+    out = run(cmd)
+    load = Load(raw=out)
+    load.requests = int(re.search(r"(\d+) requests in", out).group(1))
+    load.per_second = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
+    load.p50_ms = duration_ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))
+    load.p99_ms = duration_ms(re.search(r"^\s+99%\s+(\S+)", out, re.M).group(1))
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
+    sockets = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
+    load.errors = (int(non_2xx.group(1)) if non_2xx else 0) + (sum(map(int, sockets.groups())) if sockets else 0)
+    return load
+
+
+def pgbench(url, script, connections, seconds, variables, workdir):
+    logs = os.path.join(workdir, "pgbench_log")
+    for name in os.listdir(workdir):
+        if name.startswith("pgbench_log"):
+            os.remove(os.path.join(workdir, name))
+    cmd = ["pgbench", "-n", "-M", "prepared", "-c", str(connections), "-j", "2", "-T", str(seconds),
+           "-l", f"--log-prefix={logs}", "-f", os.path.join(BENCH, "sql", script)]
+    for key, value in variables.items():
+        cmd += ["-D", f"{key}={value}"]
+    out = run(cmd + [url], cwd=workdir)
+    load = Load(raw=out)
+    load.requests = int(re.search(r"number of transactions actually processed: (\d+)", out).group(1))
+    load.per_second = float(re.search(r"tps = ([\d.]+) \(without initial connection time\)", out).group(1))
+    failed = re.search(r"number of failed transactions: (\d+)", out)
+    load.errors = int(failed.group(1)) if failed else 0
+    latencies = []
+    for name in os.listdir(workdir):
+        if name.startswith("pgbench_log"):
+            with open(os.path.join(workdir, name)) as f:
+                latencies += [int(line.split()[2]) for line in f if line.strip()]
+    latencies.sort()
+    if latencies:
+        load.p50_ms = latencies[len(latencies) // 2] / 1000
+        load.p99_ms = latencies[min(len(latencies) - 1, len(latencies) * 99 // 100)] / 1000
+    return load
+
+
+# --- cases -------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Row:
+    backend: str
+    orders: int
+    operation: str
+    connections: int
+    service: Load
+    pgbench: Load = None
+    peak_rss_kib: int = 0
+    cpu_per_1000: float = 0.0
+    notes: list = field(default_factory=list)
+
+
+class Session:
+    """One database and one running service on it, preloaded with `orders` orders."""
+
+    def __init__(self, options, database, orders, workdir):
+        self.options, self.db, self.orders, self.workdir = options, database, orders, workdir
+        self.customers, self.restaurants = population(orders)
+        self.create_runs = 0
+        database.create()
+        self.service = Service(options.binary, database.url, workdir, options.service_env)
+        try:
+            log(f"[{database.name}] preloading {orders} orders")
+            database.preload(orders)
+            check_preload(self.service, orders)
+        except BaseException:
+            self.close()
+            raise
+
+    def close(self):
+        self.service.stop()
+        self.db.drop()
+
+    def case(self, operation, connections):
+        seconds, warmup = self.options.seconds, self.options.warmup
+        script, wrk_args, pg_vars = self.plan(operation, connections)
+        log(f"[{self.db.name} {self.orders}] {operation} at {connections} connections")
+        before = self.counts(operation)
+        warm = wrk(self.service.base, script, connections, warmup, wrk_args, self.options.threads)
+        self.service.settle()
+        self.check(operation, "warm-up", warm, before, connections)
+        self.after_run(operation)
+        before = self.counts(operation)
+        placed_before = self.service.placed_total()
+        self.service.reset_peak_rss()
+        cpu_before = self.service.cpu_seconds()
+        load = wrk(self.service.base, script, connections, seconds, wrk_args, self.options.threads)
+        cpu = self.service.cpu_seconds() - cpu_before
+        self.service.settle()
+        row = Row(self.db.name, self.orders, operation, connections, load,
+                  peak_rss_kib=self.service.peak_rss_kib(),
+                  cpu_per_1000=cpu / max(load.requests, 1) * 1000)
+        self.check(operation, "service", load, before, connections)
+        if operation == "create":
+            placed = self.service.placed_total() - placed_before
+            grown = self.counts(operation) - before
+            if placed != grown:
+                raise BenchFailure(f"create: the service counted {placed} placed orders but {grown} rows appeared")
+        self.after_run(operation)
+        if isinstance(self.db, Postgres):
+            before = self.counts(operation)
+            row.pgbench = pgbench(self.db.url, script.replace(".lua", ".sql"), connections, seconds, pg_vars,
+                                  self.workdir)
+            if row.pgbench.errors:
+                raise BenchFailure(f"pgbench {operation}: {row.pgbench.errors} failed transactions")
+            if operation in ("create", "status"):
+                grown = self.counts(operation) - before
+                if grown != row.pgbench.requests:
+                    raise BenchFailure(f"pgbench {operation}: {row.pgbench.requests} transactions but {grown} rows")
+            self.after_run(operation)
+        self.check_statuses()
+        return row
+
+    def plan(self, operation, connections):
+        """The wrk script and arguments, and the pgbench variables, for one operation."""
+        common = {"t0": int(time.time() * 1_000_000)}
+        if operation == "create":
+            self.create_runs += 1
+            items = {}
+            for line, (code, name, _, _) in enumerate(ITEMS):
+                items[f"code{line}"], items[f"name{line}"] = code, name
+            return ("create.lua", {"customers": self.customers, "restaurants": self.restaurants},
+                    dict(common, n=0, base=(1 + self.create_runs) * FIRST_ID, customers=self.customers,
+                         restaurants=self.restaurants, status="Pending", version=1, **items))
+        if operation == "get":
+            return "get.lua", {"orders": self.orders}, {"orders": self.orders}
+        if operation == "status":
+            return ("status.lua", {"orders": self.orders, "threads": self.options.threads},
+                    dict(common, n=0, slice=self.orders // connections, **{"from": "Pending"}, to="Accepted",
+                         from_version=1, to_version=2))
+        if operation == "list_customer":
+            return ("list_customer.lua", {"customers": self.customers}, {"customers": self.customers, "limit": 21})
+        if operation == "list_deep":
+            cursor, last = deep_cursor(self.service, self.orders)
+            variables = {"limit": 21}
+            if isinstance(self.db, Postgres):
+                variables["at"], variables["id"] = self.db.position_of(last)
+            return "list_deep.lua", {"cursor": cursor}, variables
+        raise ValueError(operation)
+
+    def counts(self, operation):
+        if operation == "create":
+            return self.db.count()
+        if operation == "status":
+            return self.db.count("status = 'Accepted'")
+        return 0
+
+    def check(self, operation, what, load, before, connections):
+        if load.errors:
+            raise BenchFailure(f"{operation} ({what}): {load.errors} errors\n{load.raw}")
+        if operation in ("create", "status"):
+            grown = self.counts(operation) - before
+            # wrk stops with up to one request in flight per connection: those may have been applied unanswered.
+            if not load.requests <= grown <= load.requests + connections:
+                raise BenchFailure(f"{operation} ({what}): {load.requests} acknowledged but {grown} rows changed")
+
+    def after_run(self, operation):
+        if operation == "status":
+            self.db.reset_statuses()
+        elif operation == "create":
+            self.db.settle()
+        orders, items = self.db.orders_and_items()
+        if items != 3 * orders:
+            raise BenchFailure(f"{orders} orders but {items} items: every order has 3")
+
+    def check_statuses(self):
+        wrong = {k: v for k, v in self.service.responses_by_status().items()
+                 if not k[2].startswith("2") and k[1] not in ("/metrics", "/readyz", "/healthz")}
+        if wrong:
+            raise BenchFailure(f"answers other than 2xx: {wrong}")
+
+
+# --- report ------------------------------------------------------------------------------------------------------
+
+
+def fmt_ms(value):
+    return f"{value:.2f}" if value < 10 else f"{value:.1f}"
+
+
+def table(rows):
+    lines = [
+        "| backend | orders | operation | conns | req/s | p50 ms | p99 ms | errors | pgbench tps | pgbench p50 ms "
+        "| pgbench p99 ms | ratio | p99 / pgbench p99 | peak RSS MiB | CPU s / 1000 req |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in rows:
+        s, p = r.service, r.pgbench
+        pg = (f"{p.per_second:.0f} | {fmt_ms(p.p50_ms)} | {fmt_ms(p.p99_ms)} | {s.per_second / p.per_second:.2f} | "
+              f"{s.p99_ms / p.p99_ms:.1f}") if p else "n/a | n/a | n/a | n/a | n/a"
+        lines.append(f"| {r.backend} | {r.orders} | {r.operation} | {r.connections} | {s.per_second:.0f} | "
+                     f"{fmt_ms(s.p50_ms)} | {fmt_ms(s.p99_ms)} | {s.errors} | {pg} | {r.peak_rss_kib / 1024:.1f} | "
+                     f"{r.cpu_per_1000:.3f} |")
+    return "\n".join(lines)
+
+
+def machine():
+    cpu = "unknown CPU"
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    pg = run(["psql", "--version"]).strip()
+    version = subprocess.run(["wrk", "--version"], capture_output=True, text=True).stdout.split(" [")[0]
+    return f"{os.cpu_count()} cores ({cpu}), {os.sysconf('SC_PHYS_PAGES') * os.sysconf('SC_PAGE_SIZE') >> 30} GiB, {pg}, {version}"
+
+
+# --- main --------------------------------------------------------------------------------------------------------
+
+# Creates last, so the deep page's position is a preloaded order.
+OPERATIONS = ["get", "list_customer", "list_deep", "status", "create"]
+READS = ["get", "list_customer", "list_deep"]
+
+
+def plan(options):
+    """(backend, orders, operations) for each session."""
+    if options.quick:
+        return [("postgres", 20_000, OPERATIONS), ("sqlite", 20_000, OPERATIONS)]
+    return [("postgres", 100_000, OPERATIONS), ("sqlite", 100_000, OPERATIONS),
+            ("postgres", 10_000, READS), ("postgres", 1_000_000, READS)]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="a few seconds per case, small data: checks the harness")
+    parser.add_argument("--binary", default=os.path.join(ROOT, "target", "release", "ordersvc"))
+    parser.add_argument("--admin-url", default=os.environ.get("BENCH_POSTGRES_URL",
+                                                              "postgres://postgres@127.0.0.1:5432/postgres"))
+    parser.add_argument("--connections", default=None, help="comma-separated; default 16,64 (quick: 16)")
+    parser.add_argument("--only", default=None, help="comma-separated operations to run")
+    parser.add_argument("--backend", default=None, help="postgres or sqlite only")
+    parser.add_argument("--results", default=None, help="directory for the table and raw output")
+    parser.add_argument("--env", action="append", default=[], help="KEY=VALUE for the service (repeatable)")
+    options = parser.parse_args()
+    options.seconds, options.warmup = (2, 1) if options.quick else (10, 3)
+    options.threads = 2
+    connections = [int(c) for c in (options.connections or ("16" if options.quick else "16,64")).split(",")]
+    options.service_env = dict(kv.split("=", 1) for kv in options.env)
+    only = set(options.only.split(",")) if options.only else None
+
+    started = datetime.datetime.now(datetime.timezone.utc)
+    rows, raw = [], []
+    workdir = tempfile.mkdtemp(prefix="ordersvc-bench-")
+    try:
+        for tag, (backend, orders, operations) in enumerate(plan(options)):
+            if options.backend and backend != options.backend:
+                continue
+            operations = [o for o in operations if not only or o in only]
+            if not operations:
+                continue
+            database = Postgres(options.admin_url, tag) if backend == "postgres" else Sqlite(workdir)
+            session = Session(options, database, orders, workdir)
+            try:
+                for operation in operations:
+                    for conns in connections:
+                        row = session.case(operation, conns)
+                        rows.append(row)
+                        raw.append(f"### {backend} {orders} {operation} {conns}\n\n{row.service.raw}\n"
+                                   + (f"{row.pgbench.raw}\n" if row.pgbench else ""))
+                        log(table([row]).splitlines()[-1])
+            finally:
+                session.close()
+                if backend == "sqlite":
+                    for name in os.listdir(workdir):
+                        if name.startswith("orders.db"):
+                            os.remove(os.path.join(workdir, name))
+    except BenchFailure as failure:
+        log(f"FAILED: {failure}")
+        return 1
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+    header = (f"ordersvc benchmark, {started:%Y-%m-%d %H:%M} UTC, {'quick' if options.quick else 'full'} run: "
+              f"{options.seconds} s per case after {options.warmup} s of warm-up, wrk with {options.threads} threads; "
+              f"pgbench -M prepared -j 2 on the same database right after.\nMachine: {machine()}.\n")
+    report = header + "\n" + table(rows) + "\n"
+    print(report)
+    if options.results:
+        os.makedirs(options.results, exist_ok=True)
+        stamp = f"{started:%Y-%m-%d}"
+        with open(os.path.join(options.results, f"{stamp}.md"), "w") as f:
+            f.write(report)
+        with open(os.path.join(options.results, f"{stamp}-raw.txt"), "w") as f:
+            f.write(report + "\n" + "\n".join(raw))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# The ordersvc benchmark: builds the release binary, then runs bench/harness.py, which prints one markdown table.
+#   bench/run.sh            the full run (about 15 minutes): PostgreSQL and SQLite with 100,000 orders at 16 and 64
+#                           connections, and the reads at 10,000 and 1,000,000 orders; writes bench/results/
+#   bench/run.sh --quick    a few seconds per case, to check the harness itself (CI runs this)
+# Needs wrk, pgbench, psql and sqlite3 (Debian: apt-get install wrk postgresql-client sqlite3) and a PostgreSQL
+# server that lets its user create databases (BENCH_POSTGRES_URL, default postgres://postgres@127.0.0.1:5432/postgres).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+for tool in wrk pgbench psql sqlite3 python3; do
+  command -v "$tool" >/dev/null || { echo "bench/run.sh needs $tool on the PATH" >&2; exit 2; }
+done
+
+target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
+cargo build --release --locked -p app --bin ordersvc
+args=(--binary "$target_dir/release/ordersvc")
+if [[ " $* " != *" --quick "* && " $* " != *" --results "* ]]; then
+  args+=(--results bench/results)
+fi
+exec python3 bench/harness.py "${args[@]}" "$@"
