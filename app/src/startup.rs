@@ -60,13 +60,24 @@ impl Application {
         let listener = TcpListener::bind(config.http_addr)
             .with_context(|| format!("cannot listen on {}", config.http_addr))?;
         let address = listener.local_addr()?;
-        let mut server = HttpServer::new(move || adapters::http::app(context.clone()))
+        let workers = config.http_workers.map_or_else(
+            || std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+            usize::from,
+        );
+        // Each worker runs database calls on a blocking pool of its own; together they hold as many threads as the
+        // database pool has connections. So a call never waits inside the connection pool, where a thread that just
+        // arrived can take a returned connection before one that has waited (the benchmark saw a p99 of half a
+        // second beside a p50 of 1.25 ms), but in the blocking pool's first-come, first-served queue.
+        let blocking_threads = usize::try_from(config.db_pool_size)
+            .unwrap_or(usize::MAX)
+            .div_ceil(workers);
+        let server = HttpServer::new(move || adapters::http::app(context.clone()))
             .disable_signals()
-            .shutdown_timeout(config.shutdown_timeout_secs);
-        if let Some(workers) = config.http_workers {
-            server = server.workers(usize::from(workers));
-        }
-        let server = server.listen(listener)?.run();
+            .shutdown_timeout(config.shutdown_timeout_secs)
+            .workers(workers)
+            .worker_max_blocking_threads(blocking_threads)
+            .listen(listener)?
+            .run();
         let grace = Duration::from_secs(config.shutdown_grace_secs);
         let purge = purge::start(database, config.idempotency_retention());
         Ok(Self {
