@@ -8,11 +8,10 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{ETAG, LOCATION};
 use actix_web::{HttpResponse, web};
-use application::OrderService;
 use domain::{Order, OrderId};
 use serde::Serialize;
 
-use super::blocking;
+use super::blocking::ServiceCalls;
 use super::body::JsonBody;
 use super::cursor::CursorCodec;
 use super::dto::{ChangeStatusRequest, CreateOrderRequest, CreatedOrderResponse, OrderEnvelope};
@@ -24,7 +23,7 @@ use super::openapi::{IdempotencyKeySchema, IfMatchSchema, OrderIdSchema};
 use super::request_id::RequestId;
 
 /// The service as the handlers share it: one instance for every worker, never behind a lock.
-pub(crate) type SharedService = web::Data<dyn OrderService>;
+pub(crate) type SharedService = web::Data<ServiceCalls>;
 
 /// Place an order
 ///
@@ -68,7 +67,9 @@ pub(crate) async fn place_order(
     JsonBody(request): JsonBody<CreateOrderRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let command = request.into_command(key.into_key()?)?;
-    let placed = blocking::run(&request_id, move || service.place_order(command)).await?;
+    let placed = service
+        .run(&request_id, move |service| service.place_order(command))
+        .await?;
     let mut response = HttpResponse::Created();
     response.insert_header((LOCATION, format!("/orders/{}", placed.id)));
     if placed.replayed {
@@ -94,7 +95,9 @@ pub(crate) async fn find_order(
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id: OrderId = id.parse()?;
-    let order = blocking::run(&request_id, move || service.find_order(&id)).await?;
+    let order = service
+        .run(&request_id, move |service| service.find_order(&id))
+        .await?;
     order_response(&order)
 }
 
@@ -115,7 +118,9 @@ pub(crate) async fn list_orders(
     query: web::Query<ListOrdersQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner().into_query(&cursors)?;
-    let page = blocking::run(&request_id, move || service.list_orders(query)).await?;
+    let page = service
+        .run(&request_id, move |service| service.list_orders(query))
+        .await?;
     json(HttpResponse::Ok(), &OrderListResponse::new(&page, &cursors))
 }
 
@@ -143,7 +148,9 @@ pub(crate) async fn change_status(
     JsonBody(request): JsonBody<ChangeStatusRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let command = request.into_command(expected_version)?;
-    let order = blocking::run(&request_id, move || service.change_status(command)).await?;
+    let order = service
+        .run(&request_id, move |service| service.change_status(command))
+        .await?;
     order_response(&order)
 }
 

@@ -1,6 +1,7 @@
 //! The route table and the assembled actix `App`.
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
@@ -8,6 +9,7 @@ use actix_web::middleware::{Condition, from_fn};
 use actix_web::{App, HttpResponse, Resource, Route, web};
 use application::OrderService;
 
+use super::blocking::{DEFAULT_QUEUE_TIMEOUT, ServiceCalls};
 use super::client_ip::TrustedProxies;
 use super::cursor::CursorCodec;
 use super::endpoints::{Endpoint, actix_method, endpoints};
@@ -22,6 +24,7 @@ use crate::metrics::PrometheusMetrics;
 #[derive(Clone)]
 pub struct HttpContext {
     service: Arc<dyn OrderService>,
+    queue_timeout: Duration,
     health: Arc<Health>,
     cursors: Arc<CursorCodec>,
     metrics: Option<Arc<PrometheusMetrics>>,
@@ -34,10 +37,21 @@ impl HttpContext {
     pub fn new(service: Arc<dyn OrderService>, health: Arc<Health>, cursors: CursorCodec) -> Self {
         Self {
             service,
+            queue_timeout: DEFAULT_QUEUE_TIMEOUT,
             health,
             cursors: Arc::new(cursors),
             metrics: None,
             throttle: None,
+        }
+    }
+
+    /// The same, answering `503` to a call that waited longer than `timeout` for a free database connection (by
+    /// default two seconds, as the pool's own check-out timeout).
+    #[must_use]
+    pub fn with_queue_timeout(self, timeout: Duration) -> Self {
+        Self {
+            queue_timeout: timeout,
+            ..self
         }
     }
 
@@ -78,7 +92,10 @@ pub fn app(
 > {
     let limited = context.throttle.is_some();
     let mut app = App::new()
-        .app_data(web::Data::from(context.service))
+        .app_data(web::Data::new(ServiceCalls::new(
+            context.service,
+            context.queue_timeout,
+        )))
         .app_data(web::Data::from(context.health))
         .app_data(web::Data::from(context.cursors));
     if let Some(metrics) = context.metrics {
