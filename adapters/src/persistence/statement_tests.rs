@@ -63,17 +63,34 @@ fn normalized_sent(statement: &str) -> String {
     placeholders(sql, '$', |c| c.is_ascii_digit())
 }
 
-/// The SQL statements of a pgbench script (comments and `\` meta-commands left out), each `:variable` as `?`.
+/// The SQL statements of a pgbench script (comments and `\` meta-commands left out), each `:variable` as `?`. The
+/// branches of an `\if` must all hold the same statements, which count once.
 fn normalized_script(script: &str) -> Vec<String> {
-    script
-        .lines()
-        .map(str::trim)
-        .filter(|line| !line.is_empty() && !line.starts_with("--") && !line.starts_with('\\'))
-        .map(|line| {
+    let mut statements = Vec::new();
+    // While inside an `\if`: the branches so far, each a list of statements.
+    let mut branches: Option<Vec<Vec<String>>> = None;
+    for line in script.lines().map(str::trim) {
+        if line.starts_with("\\if") {
+            branches = Some(vec![Vec::new()]);
+        } else if line.starts_with("\\elif") || line.starts_with("\\else") {
+            branches.as_mut().expect("\\elif inside \\if").push(Vec::new());
+        } else if line.starts_with("\\endif") {
+            let branches = branches.take().expect("\\endif after \\if");
+            assert!(
+                branches.windows(2).all(|pair| pair[0] == pair[1]),
+                "the branches of an \\if differ: {branches:?}"
+            );
+            statements.extend(branches.into_iter().next().unwrap_or_default());
+        } else if !line.is_empty() && !line.starts_with("--") && !line.starts_with('\\') {
             let sql = line.strip_suffix(';').unwrap_or(line);
-            placeholders(sql, ':', |c| c.is_ascii_alphanumeric() || c == '_')
-        })
-        .collect()
+            let sql = placeholders(sql, ':', |c| c.is_ascii_alphanumeric() || c == '_');
+            match branches.as_mut().and_then(|b| b.last_mut()) {
+                Some(branch) => branch.push(sql),
+                None => statements.push(sql),
+            }
+        }
+    }
+    statements
 }
 
 /// `sql` with each `marker` followed by a name (characters `part` accepts) replaced by `?`.
@@ -235,4 +252,14 @@ fn placeholders_become_question_marks() {
         ),
         vec![r#"SELECT "a" FROM "t" WHERE "a" = ? LIMIT ?"#]
     );
+    assert_eq!(
+        normalized_script("BEGIN;\n\\if :p = 0\nUPDATE t SET a = :x;\n\\else\nUPDATE t SET a = :y;\n\\endif\nCOMMIT;"),
+        vec!["BEGIN", "UPDATE t SET a = ?", "COMMIT"]
+    );
+}
+
+#[test]
+#[should_panic(expected = "the branches of an")]
+fn the_branches_of_an_if_hold_the_same_statements() {
+    normalized_script("\\if :p = 0\nUPDATE t SET a = :x;\n\\else\nDELETE FROM t;\n\\endif");
 }
