@@ -119,14 +119,24 @@ impl OrderRepository for DieselOrderRepository {
     fn find(&self, id: &OrderId) -> Result<Option<Order>, RepositoryError> {
         let mut pooled = self.connection()?;
         let conn: &mut AnyConnection = &mut pooled;
-        // One round trip: the order's columns repeat on each item row, which costs less than a second query.
-        let rows: Vec<(OrderRow, ItemRow)> = orders::table
-            .inner_join(order_items::table)
-            .filter(orders::id.eq(id.as_bytes().as_slice()))
-            .order(order_items::line_no.asc())
-            .select((OrderRow::as_select(), ItemRow::as_select()))
-            .load(conn)
-            .map_err(from_diesel)?;
+        // One round trip: the order's columns repeat on each item row, which costs less than a second query. Run on
+        // the backend's own connection, the statement is cached by its type: diesel neither rebuilds its SQL nor
+        // prepares it again.
+        macro_rules! load_order {
+            ($conn:expr) => {
+                orders::table
+                    .inner_join(order_items::table)
+                    .filter(orders::id.eq(id.as_bytes().as_slice()))
+                    .order(order_items::line_no.asc())
+                    .select((OrderRow::as_select(), ItemRow::as_select()))
+                    .load::<(OrderRow, ItemRow)>($conn)
+            };
+        }
+        let rows = match conn {
+            AnyConnection::Postgresql(pg) => load_order!(pg),
+            AnyConnection::Sqlite(sqlite) => load_order!(sqlite),
+        }
+        .map_err(from_diesel)?;
         Ok(orders_from_joined_rows(rows)?.pop())
     }
 

@@ -73,7 +73,10 @@ fn normalized_script(script: &str) -> Vec<String> {
         if line.starts_with("\\if") {
             branches = Some(vec![Vec::new()]);
         } else if line.starts_with("\\elif") || line.starts_with("\\else") {
-            branches.as_mut().expect("\\elif inside \\if").push(Vec::new());
+            branches
+                .as_mut()
+                .expect("\\elif inside \\if")
+                .push(Vec::new());
         } else if line.starts_with("\\endif") {
             let branches = branches.take().expect("\\endif after \\if");
             assert!(
@@ -253,7 +256,9 @@ fn placeholders_become_question_marks() {
         vec![r#"SELECT "a" FROM "t" WHERE "a" = ? LIMIT ?"#]
     );
     assert_eq!(
-        normalized_script("BEGIN;\n\\if :p = 0\nUPDATE t SET a = :x;\n\\else\nUPDATE t SET a = :y;\n\\endif\nCOMMIT;"),
+        normalized_script(
+            "BEGIN;\n\\if :p = 0\nUPDATE t SET a = :x;\n\\else\nUPDATE t SET a = :y;\n\\endif\nCOMMIT;"
+        ),
         vec!["BEGIN", "UPDATE t SET a = ?", "COMMIT"]
     );
 }
