@@ -130,7 +130,7 @@ impl Database {
             .connection_timeout(options.acquire_timeout)
             .build(manager)?;
         Ok(Self {
-            repository: DieselOrderRepository::new(pool),
+            repository: DieselOrderRepository::new(pool, backend_name == "sqlite"),
             backend: backend_name,
             cursor_key,
         })

@@ -1,6 +1,7 @@
 //! The diesel implementation of the `OrderRepository` port (Go kit's `cockroachdb/` repository), one code path for
 //! PostgreSQL and SQLite.
 
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use diesel::prelude::*;
@@ -27,6 +28,11 @@ const SERIALIZATION_ATTEMPTS: usize = 3;
 #[derive(Clone)]
 pub struct DieselOrderRepository {
     pool: Pool<AnyConnectionManager>,
+    /// SQLite only: this process's writers take turns here. SQLite lets one writer in at a time, and one that finds
+    /// the database locked sleeps and tries again, in steps of up to 100 ms: under concurrent writes the benchmark
+    /// saw a p99 of 300 ms beside a p50 of 2 ms. Waiting on a lock instead wakes the next writer as soon as the
+    /// last one commits. (Another process writing the same file still meets SQLite's own busy timeout.)
+    write_turns: Option<Arc<Mutex<()>>>,
 }
 
 impl std::fmt::Debug for DieselOrderRepository {
@@ -38,8 +44,19 @@ impl std::fmt::Debug for DieselOrderRepository {
 }
 
 impl DieselOrderRepository {
-    pub(crate) fn new(pool: Pool<AnyConnectionManager>) -> Self {
-        Self { pool }
+    pub(crate) fn new(pool: Pool<AnyConnectionManager>, one_writer: bool) -> Self {
+        Self {
+            pool,
+            write_turns: one_writer.then(|| Arc::new(Mutex::new(()))),
+        }
+    }
+
+    /// This process's turn to write, when the database takes one writer at a time (held until dropped).
+    fn write_turn(&self) -> Option<MutexGuard<'_, ()>> {
+        // A writer that panicked left nothing behind the lock to repair: the database rolled its transaction back.
+        self.write_turns
+            .as_ref()
+            .map(|turns| turns.lock().unwrap_or_else(PoisonError::into_inner))
     }
 
     /// The pool itself, so tests can exhaust it.
@@ -65,6 +82,7 @@ impl DieselOrderRepository {
         expired_before: Timestamp,
         batch: i64,
     ) -> Result<usize, RepositoryError> {
+        let _turn = self.write_turn();
         let mut conn = self.connection()?;
         idempotency::purge(&mut conn, expired_before, batch).map_err(from_diesel)
     }
@@ -79,6 +97,7 @@ impl DieselOrderRepository {
         &self,
         work: impl Fn(&mut AnyConnection) -> Result<T, DieselError>,
     ) -> Result<T, RepositoryError> {
+        let _turn = self.write_turn();
         let mut pooled = self.connection()?;
         let conn: &mut AnyConnection = &mut pooled;
         let mut attempt = 1;
@@ -151,6 +170,7 @@ impl OrderRepository for DieselOrderRepository {
     }
 
     fn update_status(&self, change: &StatusChange) -> Result<(), RepositoryError> {
+        let _turn = self.write_turn();
         let mut conn = self.connection()?;
         // The compare-and-set: one conditional UPDATE, so two racing requests can never both apply a change.
         let (from_version, to_version) = (
