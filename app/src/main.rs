@@ -1,10 +1,15 @@
 //! `ordersvc`: read the configuration, set up logging, build the application and serve until stopped.
 
-use std::process::ExitCode;
+use std::os::unix::process::CommandExt;
+use std::process::{Command, ExitCode};
 
 use app::{Application, Config};
 
+/// How many malloc arenas glibc may make, unless the environment already says.
+const MALLOC_ARENA_MAX: (&str, &str) = ("MALLOC_ARENA_MAX", "2");
+
 fn main() -> ExitCode {
+    bound_malloc_arenas();
     let config = match Config::from_env_and_args() {
         Ok(config) => config,
         Err(error) if !error.use_stderr() => error.exit(), // --help, --version
@@ -36,4 +41,24 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// glibc gives a thread that meets contention in malloc an arena of its own, up to eight per core, and each arena
+/// keeps the memory freed into it. With a thread per database connection, that held 1.8 MiB of the 16 MiB the
+/// benchmark measured at 64 connections; two arenas measured no slower (each thread's own cache serves most small
+/// allocations without a lock). glibc reads the limit only when the process starts, so when the environment does
+/// not set it, the process starts once more, in place (same pid, same arguments), with it set. If that fails, it
+/// carries on with glibc's default; on another C library the variable means nothing.
+fn bound_malloc_arenas() {
+    let (name, value) = MALLOC_ARENA_MAX;
+    if std::env::var_os(name).is_some() {
+        return;
+    }
+    let mut args = std::env::args_os();
+    let mut command = Command::new("/proc/self/exe");
+    if let Some(arg0) = args.next() {
+        command.arg0(arg0);
+    }
+    // `exec` returns only when it failed.
+    let _failed = command.args(args).env(name, value).exec();
 }

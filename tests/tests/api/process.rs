@@ -338,3 +338,33 @@ fn json_logs_are_one_object_per_line_with_the_access_fields() {
             && access["peer"].is_string()
     );
 }
+
+/// The environment the running process has, read from `/proc`.
+fn environment_of(child: &Child) -> Vec<String> {
+    let raw = std::fs::read(format!("/proc/{}/environ", child.id())).unwrap();
+    raw.split(|byte| *byte == 0)
+        .map(|entry| String::from_utf8_lossy(entry).into_owned())
+        .collect()
+}
+
+#[test]
+fn the_process_bounds_glibc_malloc_arenas_unless_the_environment_chose() {
+    let database = TestDatabase::sqlite();
+    let process = start(database.url(), &[]);
+    // Same pid, same arguments: the process started again in place with the variable set.
+    assert!(
+        environment_of(&process.child).contains(&"MALLOC_ARENA_MAX=2".to_owned()),
+        "{:?}",
+        environment_of(&process.child)
+    );
+    assert_eq!(http(process.port, "GET", "/healthz", None).0, 200);
+    drop(process);
+
+    let chosen = start(database.url(), &[("MALLOC_ARENA_MAX", "8")]);
+    let environment = environment_of(&chosen.child);
+    assert!(
+        environment.contains(&"MALLOC_ARENA_MAX=8".to_owned()),
+        "{environment:?}"
+    );
+    assert!(!environment.contains(&"MALLOC_ARENA_MAX=2".to_owned()));
+}
