@@ -20,7 +20,8 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    app::logging::init(config.log_format);
+    let logs = app::logging::init(config.log_format);
+    let flush_logs = || logs.iter().for_each(app::logging::LogFlusher::flush);
     let served = actix_web::rt::System::new().block_on(async {
         let application = Application::build(&config)?;
         application.run_until_stopped().await?;
@@ -29,9 +30,11 @@ fn main() -> ExitCode {
     match served {
         Ok(()) => {
             log::info!("stopped");
+            flush_logs();
             ExitCode::SUCCESS
         }
         Err(error) => {
+            flush_logs();
             // One line, whatever the driver's message looks like (libpq's span several).
             let chain = format!("{error:#}");
             eprintln!(
@@ -54,8 +57,12 @@ fn bound_malloc_arenas() {
     if std::env::var_os(name).is_some() {
         return;
     }
+    // The executable's own path, not /proc/self/exe: the process keeps its name (`ps`, `pkill ordersvc`).
+    let Ok(executable) = std::env::current_exe() else {
+        return;
+    };
     let mut args = std::env::args_os();
-    let mut command = Command::new("/proc/self/exe");
+    let mut command = Command::new(executable);
     if let Some(arg0) = args.next() {
         command.arg0(arg0);
     }

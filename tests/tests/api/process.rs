@@ -357,6 +357,8 @@ fn the_process_bounds_glibc_malloc_arenas_unless_the_environment_chose() {
         "{:?}",
         environment_of(&process.child)
     );
+    let name = std::fs::read_to_string(format!("/proc/{}/comm", process.child.id())).unwrap();
+    assert_eq!(name.trim(), "ordersvc", "the process keeps its name");
     assert_eq!(http(process.port, "GET", "/healthz", None).0, 200);
     drop(process);
 
