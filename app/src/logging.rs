@@ -8,6 +8,9 @@ use env_logger::fmt::Formatter;
 use log::kv::{Key, Value, VisitSource};
 use serde_json::{Map, Value as Json};
 
+use crate::log_writer;
+pub use crate::log_writer::LogFlusher;
+
 /// How log lines are written.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
 pub enum LogFormat {
@@ -18,16 +21,25 @@ pub enum LogFormat {
     Json,
 }
 
-/// Installs the logger on stderr.
-pub fn init(format: LogFormat) {
+/// Installs the logger on stderr, written by a thread of its own (see [`crate::log_writer`]); returns what waits for
+/// the queued lines to be written, unless that thread could not start and lines go to stderr in place.
+pub fn init(format: LogFormat) -> Option<LogFlusher> {
     let mut builder =
         env_logger::Builder::from_env(env_logger::Env::default().default_filter_or("info"));
     builder.format(move |out, record| match format {
         LogFormat::Text => write_text(out, record),
         LogFormat::Json => write_json(out, record),
     });
+    let flusher = match log_writer::start() {
+        Ok((queued, flusher)) => {
+            builder.target(env_logger::Target::Pipe(Box::new(queued)));
+            Some(flusher)
+        }
+        Err(_) => None,
+    };
     // A second init (tests start several services in one process) keeps the first logger.
     let _ = builder.try_init();
+    flusher
 }
 
 /// The request id of the service call running on this thread, unless the record names one itself.
