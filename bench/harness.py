@@ -43,7 +43,28 @@ def run(cmd, **kwargs):
 # --- databases ---------------------------------------------------------------------------------------------------
 
 
-class Postgres:
+class Database:
+    """What the cases ask of either backend, in SQL both understand."""
+
+    def reset_statuses(self):
+        """Every preloaded order back to Pending at version 1, for the next status case."""
+        self.sql("UPDATE orders SET status = 'Pending', version = 1, updated_on = created_on WHERE version > 1")
+        self.settle()
+
+    def count(self):
+        return int(self.sql("SELECT count(*) FROM orders"))
+
+    def status_changes(self):
+        """Status changes applied since the last reset: each one added 1 to an order's version."""
+        return int(self.sql("SELECT coalesce(sum(version - 1), 0) FROM orders"))
+
+    def orders_and_items(self):
+        """Both counts from one snapshot."""
+        orders, items = self.sql("SELECT (SELECT count(*) FROM orders), (SELECT count(*) FROM order_items)").split("|")
+        return int(orders), int(items)
+
+
+class Postgres(Database):
     name = "postgres"
 
     def __init__(self, admin_url, tag):
@@ -90,22 +111,6 @@ class Postgres:
         except subprocess.CalledProcessError:
             pass  # not allowed for this user: carry on, with noisier numbers
 
-    def reset_statuses(self):
-        self.sql("UPDATE orders SET status = 'Pending', version = 1, updated_on = created_on WHERE version > 1")
-        self.settle()
-
-    def count(self, where="TRUE", table="orders"):
-        return int(self.sql(f"SELECT count(*) FROM {table} WHERE {where}"))
-
-    def status_changes(self):
-        """Status changes applied since the last reset: each one added 1 to an order's version."""
-        return int(self.sql("SELECT coalesce(sum(version - 1), 0) FROM orders"))
-
-    def orders_and_items(self):
-        """Both counts from one snapshot."""
-        orders, items = self.sql("SELECT (SELECT count(*) FROM orders), (SELECT count(*) FROM order_items)").split("|")
-        return int(orders), int(items)
-
     def position_of(self, order_uuid):
         """The created_on and stored id (as its ASCII digits) of a preloaded order."""
         raw = bytes.fromhex(order_uuid.replace("-", ""))
@@ -113,7 +118,7 @@ class Postgres:
         return int(created_on), raw.decode("ascii")
 
 
-class Sqlite:
+class Sqlite(Database):
     name = "sqlite"
 
     def __init__(self, directory):
@@ -143,21 +148,6 @@ class Sqlite:
 
     def settle(self):
         self.sql("ANALYZE")
-
-    def reset_statuses(self):
-        self.sql("UPDATE orders SET status = 'Pending', version = 1, updated_on = created_on WHERE version > 1")
-
-    def count(self, where="TRUE", table="orders"):
-        return int(self.sql(f"SELECT count(*) FROM {table} WHERE {where}"))
-
-    def status_changes(self):
-        """Status changes applied since the last reset: each one added 1 to an order's version."""
-        return int(self.sql("SELECT coalesce(sum(version - 1), 0) FROM orders"))
-
-    def orders_and_items(self):
-        """Both counts from one snapshot."""
-        orders, items = self.sql("SELECT (SELECT count(*) FROM orders), (SELECT count(*) FROM order_items)").split("|")
-        return int(orders), int(items)
 
 
 def population(orders):
