@@ -56,7 +56,7 @@ impl Application {
             CursorCodec::new(database.cursor_key()),
         )
         .with_metrics(metrics)
-        .with_queue_timeout(Duration::from_millis(config.db_acquire_timeout_ms));
+        .with_queue_timeout(config.pool_options().acquire_timeout);
         let context = with_rate_limit(context, config);
         let listener = TcpListener::bind(config.http_addr)
             .with_context(|| format!("cannot listen on {}", config.http_addr))?;

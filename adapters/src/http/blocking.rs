@@ -10,19 +10,17 @@ use application::{OrderService, ServiceError};
 use super::error::ApiError;
 use super::request_id::{self, RequestId};
 
-/// How long a call may wait for a blocking thread when nothing else is set: the connection pool's default.
-pub(crate) const DEFAULT_QUEUE_TIMEOUT: Duration = Duration::from_secs(2);
-
 /// The order service as the handlers call it: on the blocking pool, which holds no more threads than the database
 /// pool has connections, so calls queue there, first come, first served. A call that waited longer than the queue
-/// timeout is answered `503` without running: under overload the service sheds load instead of answering late.
+/// timeout, when there is one, is answered `503` without running: under overload the service sheds load instead of
+/// answering late.
 pub(crate) struct ServiceCalls {
     service: Arc<dyn OrderService>,
-    queue_timeout: Duration,
+    queue_timeout: Option<Duration>,
 }
 
 impl ServiceCalls {
-    pub(crate) fn new(service: Arc<dyn OrderService>, queue_timeout: Duration) -> Self {
+    pub(crate) fn new(service: Arc<dyn OrderService>, queue_timeout: Option<Duration>) -> Self {
         Self {
             service,
             queue_timeout,
@@ -48,7 +46,7 @@ impl ServiceCalls {
         let queue_timeout = self.queue_timeout;
         web::block(move || {
             let waited = queued.elapsed();
-            if waited > queue_timeout {
+            if queue_timeout.is_some_and(|timeout| waited > timeout) {
                 return Err(ApiError::unavailable(format!(
                     "waited {waited:?} for a free database connection"
                 )));
@@ -74,7 +72,7 @@ mod tests {
     async fn a_call_that_waited_past_the_queue_timeout_is_unavailable_and_never_runs() {
         let mut service = MockOrderService::new();
         service.expect_find_order().times(0);
-        let calls = ServiceCalls::new(Arc::new(service), Duration::ZERO);
+        let calls = ServiceCalls::new(Arc::new(service), Some(Duration::ZERO));
         let result: Result<Order, ApiError> = calls
             .run(&RequestId::generate(), |service| service.find_order(&ID))
             .await;
@@ -88,7 +86,7 @@ mod tests {
             .expect_find_order()
             .times(1)
             .returning(|id| Err(ServiceError::NotFound(*id)));
-        let calls = ServiceCalls::new(Arc::new(service), DEFAULT_QUEUE_TIMEOUT);
+        let calls = ServiceCalls::new(Arc::new(service), Some(Duration::from_secs(60)));
         let result = calls
             .run(&RequestId::generate(), |service| service.find_order(&ID))
             .await;

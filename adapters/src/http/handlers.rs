@@ -23,7 +23,7 @@ use super::openapi::{IdempotencyKeySchema, IfMatchSchema, OrderIdSchema};
 use super::request_id::RequestId;
 
 /// The service as the handlers share it: one instance for every worker, never behind a lock.
-pub(crate) type SharedService = web::Data<ServiceCalls>;
+pub(crate) type Calls = web::Data<ServiceCalls>;
 
 /// Place an order
 ///
@@ -61,13 +61,13 @@ pub(crate) type SharedService = web::Data<ServiceCalls>;
     ))
 )]
 pub(crate) async fn place_order(
-    service: SharedService,
+    calls: Calls,
     request_id: RequestId,
     key: IdempotencyKeyHeader,
     JsonBody(request): JsonBody<CreateOrderRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let command = request.into_command(key.into_key()?)?;
-    let placed = service
+    let placed = calls
         .run(&request_id, move |service| service.place_order(command))
         .await?;
     let mut response = HttpResponse::Created();
@@ -90,12 +90,12 @@ pub(crate) async fn place_order(
     ))
 )]
 pub(crate) async fn find_order(
-    service: SharedService,
+    calls: Calls,
     request_id: RequestId,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id: OrderId = id.parse()?;
-    let order = service
+    let order = calls
         .run(&request_id, move |service| service.find_order(&id))
         .await?;
     order_response(&order)
@@ -112,13 +112,13 @@ pub(crate) async fn find_order(
     responses((status = 200, description = "A page of orders.", body = OrderListResponse))
 )]
 pub(crate) async fn list_orders(
-    service: SharedService,
+    calls: Calls,
     cursors: web::Data<CursorCodec>,
     request_id: RequestId,
     query: web::Query<ListOrdersQuery>,
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_inner().into_query(&cursors)?;
-    let page = service
+    let page = calls
         .run(&request_id, move |service| service.list_orders(query))
         .await?;
     json(HttpResponse::Ok(), &OrderListResponse::new(&page, &cursors))
@@ -142,13 +142,13 @@ pub(crate) async fn list_orders(
     ))
 )]
 pub(crate) async fn change_status(
-    service: SharedService,
+    calls: Calls,
     request_id: RequestId,
     IfMatch(expected_version): IfMatch,
     JsonBody(request): JsonBody<ChangeStatusRequest>,
 ) -> Result<HttpResponse, ApiError> {
     let command = request.into_command(expected_version)?;
-    let order = service
+    let order = calls
         .run(&request_id, move |service| service.change_status(command))
         .await?;
     order_response(&order)

@@ -9,7 +9,7 @@ use actix_web::middleware::{Condition, from_fn};
 use actix_web::{App, HttpResponse, Resource, Route, web};
 use application::OrderService;
 
-use super::blocking::{DEFAULT_QUEUE_TIMEOUT, ServiceCalls};
+use super::blocking::ServiceCalls;
 use super::client_ip::TrustedProxies;
 use super::cursor::CursorCodec;
 use super::endpoints::{Endpoint, actix_method, endpoints};
@@ -24,7 +24,7 @@ use crate::metrics::PrometheusMetrics;
 #[derive(Clone)]
 pub struct HttpContext {
     service: Arc<dyn OrderService>,
-    queue_timeout: Duration,
+    queue_timeout: Option<Duration>,
     health: Arc<Health>,
     cursors: Arc<CursorCodec>,
     metrics: Option<Arc<PrometheusMetrics>>,
@@ -37,7 +37,7 @@ impl HttpContext {
     pub fn new(service: Arc<dyn OrderService>, health: Arc<Health>, cursors: CursorCodec) -> Self {
         Self {
             service,
-            queue_timeout: DEFAULT_QUEUE_TIMEOUT,
+            queue_timeout: None,
             health,
             cursors: Arc::new(cursors),
             metrics: None,
@@ -45,12 +45,12 @@ impl HttpContext {
         }
     }
 
-    /// The same, answering `503` to a call that waited longer than `timeout` for a free database connection (by
-    /// default two seconds, as the pool's own check-out timeout).
+    /// The same, answering `503` to a call that waited longer than `timeout` for a free database connection (the
+    /// binary passes the pool's check-out timeout). Without it, calls wait as long as it takes.
     #[must_use]
     pub fn with_queue_timeout(self, timeout: Duration) -> Self {
         Self {
-            queue_timeout: timeout,
+            queue_timeout: Some(timeout),
             ..self
         }
     }
