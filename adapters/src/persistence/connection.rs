@@ -123,13 +123,13 @@ impl AnyConnectionManager {
 /// PgBouncer's `server_check_delay` makes the same trade, with 30 s.
 const PING_IDLE_AFTER: Duration = Duration::from_secs(1);
 
-/// A pooled connection, and when it was last handed back in good order.
-pub(crate) struct PooledConnection {
+/// A connection as the pool keeps it: with when it was last handed back in good order.
+pub(crate) struct ManagedConnection {
     connection: AnyConnection,
     released: Option<Instant>,
 }
 
-impl Deref for PooledConnection {
+impl Deref for ManagedConnection {
     type Target = AnyConnection;
 
     fn deref(&self) -> &AnyConnection {
@@ -137,24 +137,24 @@ impl Deref for PooledConnection {
     }
 }
 
-impl DerefMut for PooledConnection {
+impl DerefMut for ManagedConnection {
     fn deref_mut(&mut self) -> &mut AnyConnection {
         &mut self.connection
     }
 }
 
 impl r2d2::ManageConnection for AnyConnectionManager {
-    type Connection = PooledConnection;
+    type Connection = ManagedConnection;
     type Error = ConnectError;
 
-    fn connect(&self) -> Result<PooledConnection, ConnectError> {
-        Ok(PooledConnection {
+    fn connect(&self) -> Result<ManagedConnection, ConnectError> {
+        Ok(ManagedConnection {
             connection: Self::connect(self)?,
             released: None,
         })
     }
 
-    fn is_valid(&self, conn: &mut PooledConnection) -> Result<(), ConnectError> {
+    fn is_valid(&self, conn: &mut ManagedConnection) -> Result<(), ConnectError> {
         if conn
             .released
             .is_some_and(|released| released.elapsed() < PING_IDLE_AFTER)
@@ -164,7 +164,7 @@ impl r2d2::ManageConnection for AnyConnectionManager {
         conn.connection.ping().map_err(ConnectError::Setup)
     }
 
-    fn has_broken(&self, conn: &mut PooledConnection) -> bool {
+    fn has_broken(&self, conn: &mut ManagedConnection) -> bool {
         let broken = conn.connection.is_broken();
         if !broken {
             conn.released = Some(Instant::now());

@@ -112,24 +112,20 @@ impl ItemRow {
 pub(crate) fn orders_from_joined_rows(
     rows: Vec<(OrderRow, ItemRow)>,
 ) -> Result<Vec<Order>, RepositoryError> {
-    let mut orders = Vec::new();
-    let mut current: Option<(OrderRow, Vec<ItemRow>)> = None;
+    let mut grouped: Vec<(OrderRow, Vec<ItemRow>)> = Vec::new();
     for (order, item) in rows {
-        match &mut current {
+        match grouped.last_mut() {
             Some((open, items)) if open.id == order.id => items.push(item),
-            _ => {
-                if let Some((done, items)) = current.replace((order, vec![item])) {
-                    orders.push(done.into_order(items));
-                }
-            }
+            _ => grouped.push((order, vec![item])),
         }
     }
-    if let Some((done, items)) = current {
-        orders.push(done.into_order(items));
-    }
-    orders
+    grouped
         .into_iter()
-        .map(|order| order.map_err(|e| RepositoryError::Other(Box::new(e))))
+        .map(|(order, items)| {
+            order
+                .into_order(items)
+                .map_err(|e| RepositoryError::Other(Box::new(e)))
+        })
         .collect()
 }
 
