@@ -12,6 +12,7 @@
 //! crate that knows SQL, JSON or HTTP status codes. **Must not** be depended on by `domain` or `application`.
 
 pub mod http;
+pub mod inbound;
 pub mod metrics;
 pub mod persistence;
 pub mod system;

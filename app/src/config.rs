@@ -5,7 +5,7 @@ use std::net::SocketAddr;
 use std::num::NonZeroU32;
 use std::time::Duration;
 
-use adapters::http::{RateLimit, RequestsPerSecond, TrustedProxies};
+use adapters::inbound::{RateLimit, RequestsPerSecond, TrustedProxies};
 use adapters::persistence::PoolOptions;
 use application::BreakerSettings;
 

@@ -51,7 +51,7 @@ fn current_request_id(record: &log::Record<'_>) -> Option<String> {
     if named {
         None
     } else {
-        adapters::http::current_request_id()
+        adapters::inbound::current_request_id()
     }
 }
 

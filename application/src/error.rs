@@ -43,3 +43,15 @@ impl From<RepositoryError> for ServiceError {
         }
     }
 }
+
+/// `error` and its sources, outermost first, joined as `a: b: c`: the one way ordersvc renders a cause for a log line.
+pub fn error_chain(error: &dyn std::error::Error) -> String {
+    let mut text = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}

@@ -1,8 +1,10 @@
 //! The driving port: what the order service offers its transports (Go kit's `Service` interface).
 
+use std::sync::Arc;
+
 use domain::{
     IdempotencyKey, Order, OrderDraft, OrderFilter, OrderId, OrderPosition, OrderStatus, PageSize,
-    RequestFingerprint, Version,
+    Version,
 };
 
 use crate::ServiceError;
@@ -12,8 +14,9 @@ use crate::ServiceError;
 pub struct PlaceOrder {
     /// The order as the client sent it.
     pub draft: OrderDraft,
-    /// With a key, a retry of the same request returns the first attempt's order instead of making another.
-    pub idempotency: Option<(IdempotencyKey, RequestFingerprint)>,
+    /// With a key, a retry of the same request returns the first attempt's order instead of making another; the
+    /// same key with another order is refused. The service fingerprints the validated order to tell them apart.
+    pub idempotency_key: Option<IdempotencyKey>,
 }
 
 /// A placed order.
@@ -88,4 +91,24 @@ pub trait OrderService: Send + Sync {
     /// `NotFound`; `InvalidTransition` when the lifecycle forbids the step; `VersionMismatch` when
     /// `expected_version` is stale; `Unavailable` or `Internal` when storage fails.
     fn change_status(&self, command: ChangeStatus) -> Result<Order, ServiceError>;
+}
+
+/// A shared service is a service: the composition root keeps one `Arc` of the core for the background purge and
+/// wraps another in the decorators.
+impl<S: OrderService + ?Sized> OrderService for Arc<S> {
+    fn place_order(&self, command: PlaceOrder) -> Result<Placed, ServiceError> {
+        (**self).place_order(command)
+    }
+
+    fn find_order(&self, id: &OrderId) -> Result<Order, ServiceError> {
+        (**self).find_order(id)
+    }
+
+    fn list_orders(&self, query: ListOrders) -> Result<OrderPage, ServiceError> {
+        (**self).list_orders(query)
+    }
+
+    fn change_status(&self, command: ChangeStatus) -> Result<Order, ServiceError> {
+        (**self).change_status(command)
+    }
 }

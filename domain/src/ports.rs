@@ -71,6 +71,17 @@ pub trait OrderRepository: Send + Sync {
     /// [`RepositoryError::Conflict`] when the stored order moved on (or does not exist); `Unavailable` or `Other`
     /// when the store fails.
     fn update_status(&self, change: &StatusChange) -> Result<(), RepositoryError>;
+
+    /// Forgets up to `limit` idempotency records made before `expired_before` (their keys may then be used again);
+    /// returns how many it forgot, so a caller purges in short batches until fewer come back.
+    ///
+    /// # Errors
+    /// `Unavailable` or `Other` when the store fails.
+    fn purge_idempotency_keys(
+        &self,
+        expired_before: Timestamp,
+        limit: u32,
+    ) -> Result<usize, RepositoryError>;
 }
 
 /// The time, from outside: the domain never reads the system clock, so tests control it.

@@ -7,8 +7,8 @@ use actix_web::dev::ServiceRequest;
 use actix_web::http::{Method, StatusCode};
 use actix_web::web;
 
-use super::endpoints::is_operational;
-use super::request_id::RequestId;
+use super::route_table::is_operational;
+use crate::inbound::RequestId;
 use crate::metrics::PrometheusMetrics;
 
 /// What the access log line needs from a request, taken before the request is handed on.

@@ -1,8 +1,8 @@
-//! The request handlers: each decodes, runs one service call on the blocking pool, and encodes (Go kit's endpoint
-//! and its HTTP decode and encode functions, in one function).
+//! The request handlers: each decodes, runs one service call on the executor, and encodes (Go kit's endpoint and its
+//! HTTP decode and encode functions, in one function).
 //!
 //! Each carries its `#[utoipa::path]`: where it is served, its parameters, body and success response. That
-//! attribute is the route's only definition: [`endpoints`](super::endpoints) mounts the handler from it, and the
+//! attribute is the route's only definition: [`route_table`](super::route_table) mounts the handler from it, and the
 //! API document describes it from it, together with the problems the endpoint table lists for it.
 
 use actix_web::http::StatusCode;
@@ -11,19 +11,17 @@ use actix_web::{HttpResponse, web};
 use domain::{Order, OrderId};
 use serde::Serialize;
 
-use super::blocking::ServiceCalls;
 use super::body::JsonBody;
-use super::cursor::CursorCodec;
 use super::dto::{ChangeStatusRequest, CreateOrderRequest, CreatedOrderResponse, OrderEnvelope};
 use super::error::ApiError;
 use super::etag::{IfMatch, etag};
 use super::idempotency::{IDEMPOTENT_REPLAYED, IdempotencyKeyHeader};
 use super::listing::{ListOrdersQuery, OrderListResponse};
 use super::openapi::{IdempotencyKeySchema, IfMatchSchema, OrderIdSchema};
-use super::request_id::RequestId;
+use crate::inbound::{CursorCodec, RequestContext, ServiceExecutor};
 
-/// The service as the handlers share it: one instance for every worker, never behind a lock.
-pub(crate) type Calls = web::Data<ServiceCalls>;
+/// The service as the handlers share it: one executor for every worker, never behind a lock.
+pub(crate) type Executor = web::Data<ServiceExecutor>;
 
 /// Place an order
 ///
@@ -61,14 +59,14 @@ pub(crate) type Calls = web::Data<ServiceCalls>;
     ))
 )]
 pub(crate) async fn place_order(
-    calls: Calls,
-    request_id: RequestId,
+    executor: Executor,
+    context: RequestContext,
     key: IdempotencyKeyHeader,
     JsonBody(request): JsonBody<CreateOrderRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let command = request.into_command(key.into_key()?)?;
-    let placed = calls
-        .run(&request_id, move |service| service.place_order(command))
+    let command = request.into_command(key.into_key()?);
+    let placed = executor
+        .run(&context, move |service| service.place_order(command))
         .await?;
     let mut response = HttpResponse::Created();
     response.insert_header((LOCATION, format!("/orders/{}", placed.id)));
@@ -90,13 +88,13 @@ pub(crate) async fn place_order(
     ))
 )]
 pub(crate) async fn find_order(
-    calls: Calls,
-    request_id: RequestId,
+    executor: Executor,
+    context: RequestContext,
     id: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id: OrderId = id.parse()?;
-    let order = calls
-        .run(&request_id, move |service| service.find_order(&id))
+    let order = executor
+        .run(&context, move |service| service.find_order(&id))
         .await?;
     order_response(&order)
 }
@@ -112,14 +110,14 @@ pub(crate) async fn find_order(
     responses((status = 200, description = "A page of orders.", body = OrderListResponse))
 )]
 pub(crate) async fn list_orders(
-    calls: Calls,
+    executor: Executor,
     cursors: web::Data<CursorCodec>,
-    request_id: RequestId,
+    context: RequestContext,
     query: web::Query<ListOrdersQuery>,
 ) -> Result<HttpResponse, ApiError> {
-    let query = query.into_inner().into_query(&cursors)?;
-    let page = calls
-        .run(&request_id, move |service| service.list_orders(query))
+    let query = query.into_inner().into_request().into_query(&cursors)?;
+    let page = executor
+        .run(&context, move |service| service.list_orders(query))
         .await?;
     json(HttpResponse::Ok(), &OrderListResponse::new(&page, &cursors))
 }
@@ -142,14 +140,14 @@ pub(crate) async fn list_orders(
     ))
 )]
 pub(crate) async fn change_status(
-    calls: Calls,
-    request_id: RequestId,
+    executor: Executor,
+    context: RequestContext,
     IfMatch(expected_version): IfMatch,
     JsonBody(request): JsonBody<ChangeStatusRequest>,
 ) -> Result<HttpResponse, ApiError> {
-    let command = request.into_command(expected_version)?;
-    let order = calls
-        .run(&request_id, move |service| service.change_status(command))
+    let command = request.into_request(expected_version).into_command()?;
+    let order = executor
+        .run(&context, move |service| service.change_status(command))
         .await?;
     order_response(&order)
 }

@@ -9,9 +9,10 @@ use actix_web::{FromRequest, HttpRequest};
 use domain::IdempotencyKey;
 
 use super::error::ApiError;
+use crate::inbound::{IDEMPOTENCY_KEY, idempotency_key};
 
 /// The header a client sends to make a create safe to retry.
-pub(crate) const IDEMPOTENCY_KEY: HeaderName = HeaderName::from_static("idempotency-key");
+const IDEMPOTENCY_KEY_HEADER: HeaderName = HeaderName::from_static(IDEMPOTENCY_KEY);
 
 /// The header on an answer repeated from an earlier request with the same key.
 pub(crate) const IDEMPOTENT_REPLAYED: HeaderName = HeaderName::from_static("idempotent-replayed");
@@ -36,21 +37,8 @@ impl FromRequest for IdempotencyKeyHeader {
     type Future = Ready<Result<Self, Infallible>>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let mut values = req.headers().get_all(IDEMPOTENCY_KEY);
-        let key = match (values.next(), values.next()) {
-            (None, _) => Ok(None),
-            (Some(value), None) => value
-                .to_str()
-                .ok()
-                .and_then(|text| IdempotencyKey::new(text).ok())
-                .map(Some)
-                .ok_or_else(|| {
-                    ApiError::malformed("Idempotency-Key must be 1 to 255 visible ASCII characters")
-                }),
-            (Some(_), Some(_)) => Err(ApiError::malformed(
-                "send one Idempotency-Key header, not several",
-            )),
-        };
+        let values = req.headers().get_all(IDEMPOTENCY_KEY_HEADER);
+        let key = idempotency_key(values.map(|value| value.as_bytes())).map_err(ApiError::from);
         ready(Ok(Self(key)))
     }
 }

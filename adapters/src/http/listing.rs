@@ -1,14 +1,12 @@
 //! `GET /orders`: the query string of a listing, and the page it answers with.
 
-use application::{ListOrders, OrderPage};
-use domain::{CustomerId, OrderFilter, OrderStatus, PageSize, RestaurantId, ValidationErrors};
+use application::OrderPage;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use super::cursor::CursorCodec;
 use super::dto::OrderResponse;
-use super::error::ApiError;
 use super::openapi::{OrderStatusSchema, PageLimitSchema, ReferenceSchema};
+use crate::inbound::{CursorCodec, ListingRequest};
 
 /// The query string of `GET /orders`; every parameter is optional, and unknown ones are ignored.
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -32,39 +30,14 @@ pub(crate) struct ListOrdersQuery {
 }
 
 impl ListOrdersQuery {
-    /// The application's query, with every bad parameter named at once.
-    ///
-    /// # Errors
-    /// `validation_failed` naming each parameter that is not valid (a cursor included).
-    pub(crate) fn into_query(self, cursors: &CursorCodec) -> Result<ListOrders, ApiError> {
-        let mut errors = ValidationErrors::default();
-        let customer_id = self
-            .customer_id
-            .and_then(|c| errors.check("customer_id", CustomerId::new(&c)));
-        let restaurant_id = self
-            .restaurant_id
-            .and_then(|r| errors.check("restaurant_id", RestaurantId::new(&r)));
-        let status = self
-            .status
-            .and_then(|s| errors.check("status", s.parse::<OrderStatus>()));
-        let limit = match self.limit {
-            Some(limit) => errors.check("limit", limit.parse::<PageSize>()),
-            None => Some(PageSize::DEFAULT),
-        };
-        let after = self
-            .cursor
-            .and_then(|c| errors.check("cursor", cursors.decode(&c)));
-        match limit {
-            Some(limit) if errors.is_empty() => Ok(ListOrders {
-                filter: OrderFilter {
-                    customer_id,
-                    restaurant_id,
-                    status,
-                },
-                limit,
-                after,
-            }),
-            _ => Err(errors.into()),
+    /// The listing as every transport states it.
+    pub(crate) fn into_request(self) -> ListingRequest {
+        ListingRequest {
+            customer_id: self.customer_id,
+            restaurant_id: self.restaurant_id,
+            status: self.status,
+            limit: self.limit,
+            cursor: self.cursor,
         }
     }
 }

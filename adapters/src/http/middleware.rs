@@ -13,9 +13,10 @@ use actix_web::{HttpMessage, HttpResponse};
 use futures_util::FutureExt;
 
 use super::access_log::AccessLog;
+use super::context::X_REQUEST_ID_HEADER;
 use super::error::{ApiError, PROBLEM_JSON};
-use super::request_id::{RequestId, X_REQUEST_ID};
 use super::unread_body::BodyWatch;
+use crate::inbound::RequestId;
 
 /// Wraps every request:
 /// 1. takes the client's `X-Request-ID` when sane (or makes one), stores it in the request's extensions for the
@@ -31,8 +32,8 @@ pub(crate) async fn request_context(
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
     let request_id = req
         .headers()
-        .get(X_REQUEST_ID)
-        .and_then(RequestId::from_header)
+        .get(X_REQUEST_ID_HEADER)
+        .and_then(|value| RequestId::from_client(value.as_bytes()))
         .unwrap_or_else(RequestId::generate);
     req.extensions_mut().insert(request_id.clone());
     let access = AccessLog::start(&req);
@@ -118,7 +119,7 @@ fn is_problem(headers: &HeaderMap) -> bool {
 fn set_request_id(headers: &mut HeaderMap, request_id: &RequestId) {
     // A request id is visible ASCII by construction, so this always succeeds.
     if let Ok(value) = HeaderValue::from_str(request_id.as_str()) {
-        headers.insert(X_REQUEST_ID, value);
+        headers.insert(X_REQUEST_ID_HEADER, value);
     }
 }
 

@@ -1,4 +1,4 @@
-//! The problem details document (RFC 9457) and the stable codes clients branch on.
+//! The problem details document (RFC 9457): each stable [`ErrorCode`] with its HTTP status and title.
 
 use actix_web::http::StatusCode;
 use domain::FieldError;
@@ -6,130 +6,62 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::openapi::ProblemCodeSchema;
+use crate::inbound::ErrorCode;
 
-/// The stable, machine-readable cause of an error response: its `code` member, and the end of its `type` URN.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ProblemCode {
-    /// The body is not JSON, or a member has the wrong JSON type (400).
-    MalformedRequest,
-    /// One or more fields are missing or break a domain rule; each is named in `errors` (422).
-    ValidationFailed,
-    /// The body is not `application/json` (415).
-    UnsupportedMediaType,
-    /// The body is larger than [`BODY_LIMIT`](crate::http::BODY_LIMIT) (413).
-    PayloadTooLarge,
-    /// No route has this path (404).
-    NotFound,
-    /// The path exists, but not with this method (405).
-    MethodNotAllowed,
-    /// No order has this id, or the id is not a UUID (404).
-    OrderNotFound,
-    /// The order's lifecycle does not allow the requested status (409).
-    InvalidTransition,
-    /// The `If-Match` version is not the order's current one (412).
-    VersionMismatch,
-    /// The `Idempotency-Key` was used before for a request with other content (422).
-    IdempotencyKeyReused,
-    /// The client sent more requests than its rate limit allows; retry after `Retry-After` seconds (429).
-    RateLimited,
-    /// A dependency is down or overloaded; retry after `Retry-After` seconds (503).
-    Unavailable,
-    /// Anything else the server got wrong; details are logged, never sent (500).
-    Internal,
-    /// A client error without a more specific code, such as one actix refused on its own (the status says which).
-    RequestRefused,
+/// The status of a problem with `code` (a [`RequestRefused`](ErrorCode::RequestRefused) one may have another 4xx).
+pub(crate) const fn status_of(code: ErrorCode) -> StatusCode {
+    match code {
+        ErrorCode::MalformedRequest | ErrorCode::RequestRefused => StatusCode::BAD_REQUEST,
+        ErrorCode::ValidationFailed | ErrorCode::IdempotencyKeyReused => {
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+        ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorCode::NotFound | ErrorCode::OrderNotFound => StatusCode::NOT_FOUND,
+        ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+        ErrorCode::InvalidTransition => StatusCode::CONFLICT,
+        ErrorCode::VersionMismatch => StatusCode::PRECONDITION_FAILED,
+        ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
+        ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
+        ErrorCode::DeadlineExceeded => StatusCode::GATEWAY_TIMEOUT,
+        ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
+    }
 }
 
-impl ProblemCode {
-    /// Every code, for the API document's list of them.
-    pub const ALL: [Self; 14] = [
-        Self::MalformedRequest,
-        Self::ValidationFailed,
-        Self::UnsupportedMediaType,
-        Self::PayloadTooLarge,
-        Self::NotFound,
-        Self::MethodNotAllowed,
-        Self::OrderNotFound,
-        Self::InvalidTransition,
-        Self::VersionMismatch,
-        Self::IdempotencyKeyReused,
-        Self::RateLimited,
-        Self::Unavailable,
-        Self::Internal,
-        Self::RequestRefused,
-    ];
-
-    /// The code as it appears in the `code` member: `validation_failed`.
-    pub const fn as_str(self) -> &'static str {
-        match self {
-            Self::MalformedRequest => "malformed_request",
-            Self::ValidationFailed => "validation_failed",
-            Self::IdempotencyKeyReused => "idempotency_key_reused",
-            Self::UnsupportedMediaType => "unsupported_media_type",
-            Self::PayloadTooLarge => "payload_too_large",
-            Self::NotFound => "not_found",
-            Self::MethodNotAllowed => "method_not_allowed",
-            Self::OrderNotFound => "order_not_found",
-            Self::InvalidTransition => "invalid_transition",
-            Self::VersionMismatch => "version_mismatch",
-            Self::RateLimited => "rate_limited",
-            Self::Unavailable => "unavailable",
-            Self::Internal => "internal",
-            Self::RequestRefused => "request_refused",
-        }
+/// A short, human-readable summary of `code` that does not change from occurrence to occurrence: a problem's
+/// `title`.
+pub(crate) const fn title_of(code: ErrorCode) -> &'static str {
+    match code {
+        ErrorCode::MalformedRequest => "Malformed request",
+        ErrorCode::ValidationFailed => "Validation failed",
+        ErrorCode::IdempotencyKeyReused => "Idempotency key reused",
+        ErrorCode::UnsupportedMediaType => "Unsupported media type",
+        ErrorCode::PayloadTooLarge => "Payload too large",
+        ErrorCode::NotFound => "Not found",
+        ErrorCode::MethodNotAllowed => "Method not allowed",
+        ErrorCode::OrderNotFound => "Order not found",
+        ErrorCode::InvalidTransition => "Invalid status transition",
+        ErrorCode::VersionMismatch => "Version mismatch",
+        ErrorCode::RateLimited => "Too many requests",
+        ErrorCode::Unavailable => "Service unavailable",
+        ErrorCode::DeadlineExceeded => "Deadline exceeded",
+        ErrorCode::Internal => "Internal server error",
+        ErrorCode::RequestRefused => "Request refused",
     }
+}
 
-    /// The status a problem with this code has (a [`RequestRefused`](Self::RequestRefused) one may have another
-    /// 4xx).
-    pub const fn status(self) -> StatusCode {
-        match self {
-            Self::MalformedRequest | Self::RequestRefused => StatusCode::BAD_REQUEST,
-            Self::ValidationFailed | Self::IdempotencyKeyReused => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::NotFound | Self::OrderNotFound => StatusCode::NOT_FOUND,
-            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::InvalidTransition => StatusCode::CONFLICT,
-            Self::VersionMismatch => StatusCode::PRECONDITION_FAILED,
-            Self::RateLimited => StatusCode::TOO_MANY_REQUESTS,
-            Self::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-        }
-    }
-
-    /// A short, human-readable summary that does not change from occurrence to occurrence.
-    pub const fn title(self) -> &'static str {
-        match self {
-            Self::MalformedRequest => "Malformed request",
-            Self::ValidationFailed => "Validation failed",
-            Self::IdempotencyKeyReused => "Idempotency key reused",
-            Self::UnsupportedMediaType => "Unsupported media type",
-            Self::PayloadTooLarge => "Payload too large",
-            Self::NotFound => "Not found",
-            Self::MethodNotAllowed => "Method not allowed",
-            Self::OrderNotFound => "Order not found",
-            Self::InvalidTransition => "Invalid status transition",
-            Self::VersionMismatch => "Version mismatch",
-            Self::RateLimited => "Too many requests",
-            Self::Unavailable => "Service unavailable",
-            Self::Internal => "Internal server error",
-            Self::RequestRefused => "Request refused",
-        }
-    }
-
-    /// The code for an error response that only has a status, such as one actix produced by itself.
-    pub fn for_status(status: StatusCode) -> Self {
-        match status {
-            StatusCode::BAD_REQUEST => Self::MalformedRequest,
-            StatusCode::NOT_FOUND => Self::NotFound,
-            StatusCode::METHOD_NOT_ALLOWED => Self::MethodNotAllowed,
-            StatusCode::PAYLOAD_TOO_LARGE => Self::PayloadTooLarge,
-            StatusCode::UNSUPPORTED_MEDIA_TYPE => Self::UnsupportedMediaType,
-            StatusCode::TOO_MANY_REQUESTS => Self::RateLimited,
-            StatusCode::SERVICE_UNAVAILABLE => Self::Unavailable,
-            status if status.is_client_error() => Self::RequestRefused,
-            _ => Self::Internal,
-        }
+/// The code for an error response that only has a status, such as one actix produced by itself.
+pub(crate) fn code_for_status(status: StatusCode) -> ErrorCode {
+    match status {
+        StatusCode::BAD_REQUEST => ErrorCode::MalformedRequest,
+        StatusCode::NOT_FOUND => ErrorCode::NotFound,
+        StatusCode::METHOD_NOT_ALLOWED => ErrorCode::MethodNotAllowed,
+        StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::PayloadTooLarge,
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ErrorCode::UnsupportedMediaType,
+        StatusCode::TOO_MANY_REQUESTS => ErrorCode::RateLimited,
+        StatusCode::SERVICE_UNAVAILABLE => ErrorCode::Unavailable,
+        status if status.is_client_error() => ErrorCode::RequestRefused,
+        _ => ErrorCode::Internal,
     }
 }
 
@@ -184,7 +116,7 @@ impl<'a> From<&'a FieldError> for FieldErrorDocument<'a> {
 }
 
 /// The problem `type` URI of `code`: `urn:ordersvc:problem:validation_failed`.
-pub(crate) fn problem_type(code: ProblemCode) -> String {
+pub(crate) fn problem_type(code: ErrorCode) -> String {
     format!("urn:ordersvc:problem:{}", code.as_str())
 }
 
@@ -195,26 +127,23 @@ mod tests {
     #[test]
     fn statuses_actix_answers_alone_get_the_matching_code() {
         for (status, code) in [
-            (StatusCode::BAD_REQUEST, ProblemCode::MalformedRequest),
-            (StatusCode::NOT_FOUND, ProblemCode::NotFound),
-            (
-                StatusCode::METHOD_NOT_ALLOWED,
-                ProblemCode::MethodNotAllowed,
-            ),
-            (StatusCode::PAYLOAD_TOO_LARGE, ProblemCode::PayloadTooLarge),
-            (StatusCode::URI_TOO_LONG, ProblemCode::RequestRefused),
-            (StatusCode::TOO_MANY_REQUESTS, ProblemCode::RateLimited),
-            (StatusCode::SERVICE_UNAVAILABLE, ProblemCode::Unavailable),
-            (StatusCode::BAD_GATEWAY, ProblemCode::Internal),
+            (StatusCode::BAD_REQUEST, ErrorCode::MalformedRequest),
+            (StatusCode::NOT_FOUND, ErrorCode::NotFound),
+            (StatusCode::METHOD_NOT_ALLOWED, ErrorCode::MethodNotAllowed),
+            (StatusCode::PAYLOAD_TOO_LARGE, ErrorCode::PayloadTooLarge),
+            (StatusCode::URI_TOO_LONG, ErrorCode::RequestRefused),
+            (StatusCode::TOO_MANY_REQUESTS, ErrorCode::RateLimited),
+            (StatusCode::SERVICE_UNAVAILABLE, ErrorCode::Unavailable),
+            (StatusCode::BAD_GATEWAY, ErrorCode::Internal),
         ] {
-            assert_eq!(ProblemCode::for_status(status), code, "{status}");
+            assert_eq!(code_for_status(status), code, "{status}");
         }
     }
 
     #[test]
     fn a_code_names_its_type_urn() {
         assert_eq!(
-            problem_type(ProblemCode::VersionMismatch),
+            problem_type(ErrorCode::VersionMismatch),
             "urn:ordersvc:problem:version_mismatch"
         );
     }

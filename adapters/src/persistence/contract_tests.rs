@@ -468,9 +468,9 @@ fn purging_removes_only_expired_keys_in_batches() {
             .unwrap();
     }
     let cutoff = Timestamp::from_unix_micros(100);
-    assert_eq!(db.purge_idempotency_keys(cutoff, 2).unwrap(), 2);
-    assert_eq!(db.purge_idempotency_keys(cutoff, 2).unwrap(), 1);
-    assert_eq!(db.purge_idempotency_keys(cutoff, 2).unwrap(), 0);
+    assert_eq!(repo.purge_idempotency_keys(cutoff, 2).unwrap(), 2);
+    assert_eq!(repo.purge_idempotency_keys(cutoff, 2).unwrap(), 1);
+    assert_eq!(repo.purge_idempotency_keys(cutoff, 2).unwrap(), 0);
     assert_eq!(
         repo.insert(&order(34), Some(&record("k33", 2, 600, 0)))
             .unwrap(),

@@ -23,7 +23,7 @@ use std::time::Duration;
 
 use diesel::connection::SimpleConnection;
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
-use domain::{RepositoryError, Timestamp};
+use domain::RepositoryError;
 use thiserror::Error;
 
 pub use connection::{AnyConnection, Backend, ConnectError, InvalidDatabaseUrl};
@@ -156,19 +156,6 @@ impl Database {
             open: state.connections,
             idle: state.idle_connections,
         }
-    }
-
-    /// Deletes up to `batch` idempotency records made before `expired_before`; returns how many were deleted.
-    ///
-    /// # Errors
-    /// `Unavailable` or `Other` when the database fails.
-    pub fn purge_idempotency_keys(
-        &self,
-        expired_before: Timestamp,
-        batch: i64,
-    ) -> Result<usize, RepositoryError> {
-        self.repository
-            .purge_idempotency_keys(expired_before, batch)
     }
 
     /// The key that signs listing cursors: the same for every instance on this database, and across restarts.

@@ -76,17 +76,6 @@ impl DieselOrderRepository {
         conn.ping().map_err(from_diesel)
     }
 
-    /// Deletes up to `batch` idempotency records made before `expired_before`; returns how many.
-    pub(crate) fn purge_idempotency_keys(
-        &self,
-        expired_before: Timestamp,
-        batch: i64,
-    ) -> Result<usize, RepositoryError> {
-        let _turn = self.write_turn();
-        let mut conn = self.connection()?;
-        idempotency::purge(&mut conn, expired_before, batch).map_err(from_diesel)
-    }
-
     fn connection(&self) -> Result<PooledConnection<AnyConnectionManager>, RepositoryError> {
         self.pool.get().map_err(from_pool)
     }
@@ -191,5 +180,15 @@ impl OrderRepository for DieselOrderRepository {
         } else {
             Err(RepositoryError::Conflict)
         }
+    }
+
+    fn purge_idempotency_keys(
+        &self,
+        expired_before: Timestamp,
+        limit: u32,
+    ) -> Result<usize, RepositoryError> {
+        let _turn = self.write_turn();
+        let mut conn = self.connection()?;
+        idempotency::purge(&mut conn, expired_before, i64::from(limit)).map_err(from_diesel)
     }
 }

@@ -182,7 +182,7 @@ fn the_bench_scripts_run_the_statements_each_use_case_sends() {
     let service = CoreOrderService::new(database.repository(), SystemClock, UuidV7Generator);
     let place = || PlaceOrder {
         draft: draft(),
-        idempotency: None,
+        idempotency_key: None,
     };
     let customer = ListOrders {
         filter: OrderFilter {

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use domain::{
     IdempotencyRecord, Insertion, Order, OrderFilter, OrderId, OrderPosition, OrderRepository,
-    RepositoryError, StatusChange,
+    RepositoryError, StatusChange, Timestamp,
 };
 use thiserror::Error;
 
@@ -249,6 +249,14 @@ impl<R: OrderRepository> OrderRepository for CircuitBreaker<R> {
 
     fn update_status(&self, change: &StatusChange) -> Result<(), RepositoryError> {
         self.call(|next| next.update_status(change))
+    }
+
+    fn purge_idempotency_keys(
+        &self,
+        expired_before: Timestamp,
+        limit: u32,
+    ) -> Result<usize, RepositoryError> {
+        self.call(|next| next.purge_idempotency_keys(expired_before, limit))
     }
 }
 

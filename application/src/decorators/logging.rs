@@ -4,7 +4,10 @@ use std::time::Instant;
 
 use domain::{Order, OrderId};
 
-use crate::{ChangeStatus, ListOrders, OrderPage, OrderService, PlaceOrder, Placed, ServiceError};
+use crate::{
+    ChangeStatus, ListOrders, OrderPage, OrderService, PlaceOrder, Placed, ServiceError,
+    error_chain,
+};
 
 /// Logs each call of the wrapped service: `debug` when it succeeds or the caller was at fault, `warn` when the
 /// service itself failed (unavailable or internal), with the error's source chain.
@@ -30,24 +33,12 @@ fn log_outcome<T>(
     match result {
         Ok(_) => log::debug!(method, order_id:% = subject, took_ms, outcome = "ok"; "service call"),
         Err(error @ (ServiceError::Unavailable(_) | ServiceError::Internal(_))) => {
-            log::warn!(method, order_id:% = subject, took_ms, outcome = "failed", error = chain(error).as_str(); "service call");
+            log::warn!(method, order_id:% = subject, took_ms, outcome = "failed", error = error_chain(error).as_str(); "service call");
         }
         Err(error) => {
             log::debug!(method, order_id:% = subject, took_ms, outcome = "refused", error:% = error; "service call");
         }
     }
-}
-
-/// The error and all its sources, outermost first: `a: b: c`.
-fn chain(error: &dyn std::error::Error) -> String {
-    let mut text = error.to_string();
-    let mut source = error.source();
-    while let Some(cause) = source {
-        text.push_str(": ");
-        text.push_str(&cause.to_string());
-        source = cause.source();
-    }
-    text
 }
 
 impl<S: OrderService> OrderService for LoggingService<S> {
@@ -112,7 +103,7 @@ mod tests {
         let service = LoggingService::new(next);
         let command = PlaceOrder {
             draft: domain::OrderDraft::default(),
-            idempotency: None,
+            idempotency_key: None,
         };
         assert_eq!(service.place_order(command).unwrap().id, ID);
         assert!(matches!(service.find_order(&ID), Err(ServiceError::NotFound(id)) if id == ID));
@@ -132,7 +123,7 @@ mod tests {
         let error =
             ServiceError::Unavailable(RepositoryError::Unavailable("connection refused".into()));
         assert_eq!(
-            chain(&error),
+            error_chain(&error),
             "the order service is unavailable: the order store is unavailable: connection refused"
         );
     }

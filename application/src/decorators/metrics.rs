@@ -5,7 +5,7 @@ use std::time::Instant;
 
 use domain::{
     IdempotencyRecord, Insertion, Order, OrderFilter, OrderId, OrderPosition, OrderRepository,
-    RepositoryError, StatusChange,
+    RepositoryError, StatusChange, Timestamp,
 };
 
 use crate::{CallOutcome, Metrics};
@@ -71,13 +71,23 @@ impl<R: OrderRepository> OrderRepository for MetricsRepository<R> {
         }
         result
     }
+
+    fn purge_idempotency_keys(
+        &self,
+        expired_before: Timestamp,
+        limit: u32,
+    ) -> Result<usize, RepositoryError> {
+        self.observe("purge_idempotency_keys", |next| {
+            next.purge_idempotency_keys(expired_before, limit)
+        })
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::MockMetrics;
-    use domain::{MockOrderRepository, OrderStatus, Timestamp, Version};
+    use domain::{MockOrderRepository, OrderStatus, Version};
     use mockall::predicate::{always, eq};
 
     const ID: OrderId = OrderId::from_bytes([3; 16]);

@@ -3,7 +3,7 @@
 use std::thread::JoinHandle;
 
 use actix_web::dev::ServerHandle;
-use adapters::http::TrustedProxies;
+use adapters::inbound::TrustedProxies;
 pub use adapters::persistence::test_database::TestDatabase;
 use app::logging::LogFormat;
 use app::{Application, Config};

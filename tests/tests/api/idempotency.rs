@@ -42,6 +42,22 @@ fn a_retry_replays_the_first_answer_and_creates_nothing(app: &TestApp, database:
     assert_eq!(database.row_count("orders"), 2);
 }
 
+/// The fingerprint is the validated order's: a price written `0.50` or `0.5`, an id with spaces validation trims, a
+/// quantity written `2.0` are the same order, and a retry spelled so is a replay.
+fn a_retry_spelled_differently_is_the_same_request(app: &TestApp, database: &TestDatabase) {
+    let plain = r#"{"customer_id": "customer-42", "restaurant_id": "restaurant-7", "order_items": [
+        {"product_code": "soda", "name": "Soda", "unit_price": 0.5, "quantity": 2}]}"#;
+    let respelled = r#"{"order_items": [{"quantity": 2.0, "unit_price": 0.50, "name": " Soda",
+        "product_code": "soda"}], "restaurant_id": "restaurant-7", "customer_id": "  customer-42 "}"#;
+    let first = post_with_key(app, "spelling-1", plain);
+    assert_eq!(first.status, 201, "{}", first.body);
+    let retry = post_with_key(app, "spelling-1", respelled);
+    assert_eq!(retry.status, 201, "{}", retry.body);
+    assert_eq!(retry.header("idempotent-replayed"), Some("true"));
+    assert_eq!(retry.body, first.body);
+    assert_eq!(database.row_count("orders"), 1);
+}
+
 fn a_key_reused_with_another_body_is_refused(app: &TestApp, database: &TestDatabase) {
     assert_eq!(
         post_with_key(app, "checkout-1", &order_json().to_string()).status,
@@ -116,6 +132,7 @@ fn racing_requests_with_one_key_make_exactly_one_order(app: &TestApp, database: 
 
 on_both_backends!(
     a_retry_replays_the_first_answer_and_creates_nothing,
+    a_retry_spelled_differently_is_the_same_request,
     a_key_reused_with_another_body_is_refused,
     invalid_requests_store_no_key,
     racing_requests_with_one_key_make_exactly_one_order,

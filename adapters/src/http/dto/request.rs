@@ -5,28 +5,22 @@
 //! JSON text. The schemas say what a valid request is (every member required, with the domain's bounds), not the
 //! `Option`s that let the service report all that is wrong at once.
 
-use application::{ChangeStatus, PlaceOrder};
-use domain::{
-    IdempotencyKey, OrderDraft, OrderId, OrderItemDraft, OrderStatus, RequestFingerprint,
-    ValidationErrors, Version,
-};
+use application::PlaceOrder;
+use domain::{IdempotencyKey, OrderDraft, OrderItemDraft, Version};
 use serde::de::{Error as _, Unexpected};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
-use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
-use crate::http::error::ApiError;
 use crate::http::openapi::{
     ItemNameSchema, OrderIdSchema, OrderStatusSchema, QuantitySchema, ReferenceSchema,
     UnitPriceSchema,
 };
-
-const REQUIRED: &str = "is required";
+use crate::inbound::StatusChangeRequest;
 
 /// A new order: the body of `POST /orders`. A client-sent `id`, `status`, `created_on` and unknown members are
 /// ignored.
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[schema(as = NewOrder)]
 pub(crate) struct CreateOrderRequest {
     /// The customer placing the order.
@@ -41,7 +35,7 @@ pub(crate) struct CreateOrderRequest {
 }
 
 /// One of `order_items`.
-#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[schema(as = NewOrderItem)]
 pub(crate) struct OrderItemRequest {
     /// The restaurant's code for the product.
@@ -58,26 +52,12 @@ pub(crate) struct OrderItemRequest {
 }
 
 impl CreateOrderRequest {
-    /// SHA-256 of the request's members, re-serialized in a fixed order: members the service ignores, the order of
-    /// members and whitespace do not change it; any value that counts does.
-    pub(crate) fn fingerprint(&self) -> Result<RequestFingerprint, ApiError> {
-        let canonical = serde_json::to_vec(self).map_err(ApiError::internal)?;
-        Ok(RequestFingerprint::new(Sha256::digest(canonical).into()))
-    }
-
-    /// The application's command: the draft, and with `key` the request's fingerprint.
-    ///
-    /// # Errors
-    /// `internal` if the request cannot be fingerprinted (it always can).
-    pub(crate) fn into_command(self, key: Option<IdempotencyKey>) -> Result<PlaceOrder, ApiError> {
-        let idempotency = match key {
-            Some(key) => Some((key, self.fingerprint()?)),
-            None => None,
-        };
-        Ok(PlaceOrder {
+    /// The application's command: the order as the domain validates it, made idempotent by `key` when given.
+    pub(crate) fn into_command(self, key: Option<IdempotencyKey>) -> PlaceOrder {
+        PlaceOrder {
             draft: self.into_draft(),
-            idempotency,
-        })
+            idempotency_key: key,
+        }
     }
 
     /// The order as the domain validates it.
@@ -143,33 +123,12 @@ pub(crate) struct ChangeStatusRequest {
 }
 
 impl ChangeStatusRequest {
-    /// The command, changing the order only at `expected_version` when set (from `If-Match`).
-    ///
-    /// # Errors
-    /// `validation_failed` naming a missing `id` and a missing or unknown `status` together; `order_not_found` when
-    /// the fields are there but the id is not a UUID.
-    pub(crate) fn into_command(
-        self,
-        expected_version: Option<Version>,
-    ) -> Result<ChangeStatus, ApiError> {
-        let mut errors = ValidationErrors::default();
-        if self.id.is_none() {
-            errors.add("id", REQUIRED);
-        }
-        let status = match self.status {
-            None => {
-                errors.add("status", REQUIRED);
-                None
-            }
-            Some(name) => errors.check("status", name.parse::<OrderStatus>()),
-        };
-        match (self.id, status) {
-            (Some(id), Some(status)) if errors.is_empty() => Ok(ChangeStatus {
-                id: id.parse::<OrderId>()?,
-                status,
-                expected_version,
-            }),
-            _ => Err(errors.into()),
+    /// The status change as every transport states it, only at `expected_version` when set (from `If-Match`).
+    pub(crate) fn into_request(self, expected_version: Option<Version>) -> StatusChangeRequest {
+        StatusChangeRequest {
+            id: self.id,
+            status: self.status,
+            expected_version,
         }
     }
 }
@@ -206,15 +165,5 @@ mod tests {
                 "{value}: {error}"
             );
         }
-    }
-
-    #[test]
-    fn a_status_change_lists_every_missing_or_unknown_field() {
-        let request = ChangeStatusRequest {
-            id: None,
-            status: Some("Lost".into()),
-        };
-        let error = request.into_command(None).unwrap_err();
-        assert_eq!(error.code(), crate::http::ProblemCode::ValidationFailed);
     }
 }

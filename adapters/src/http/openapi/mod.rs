@@ -1,7 +1,7 @@
 //! The OpenAPI 3.1 document of the HTTP API, generated from the code that serves it.
 //!
 //! Paths, parameters, bodies and success responses come from each handler's `#[utoipa::path]`, schemas from the
-//! DTOs' `#[derive(ToSchema)]`, and the route list from [`endpoints`], the same table the actix `App` is built
+//! DTOs' `#[derive(ToSchema)]`, and the route list from [`endpoints`](super::route_table), the same table the actix `App` is built
 //! from: a route cannot be served without being described, or described without being served. This module adds
 //! what every operation shares: the `X-Request-ID` header both ways, and the problem responses the endpoint table
 //! lists (plus `internal` everywhere and `rate_limited` where the rate limit applies).
@@ -21,13 +21,13 @@ pub(crate) use schemas::{
     UnitPriceSchema,
 };
 
-use super::ProblemCode;
 use super::dto::{ChangeStatusRequest, CreateOrderRequest, CreatedOrderResponse, OrderEnvelope};
-use super::endpoints::is_operational;
-use super::endpoints::{DOCUMENTATION, Endpoint, OPERATIONS, ORDERS, endpoints};
-use super::health::Status;
 use super::listing::OrderListResponse;
+use super::probes::Status;
 use super::problem::ProblemDocument;
+use super::route_table::is_operational;
+use super::route_table::{DOCUMENTATION, Endpoint, OPERATIONS, ORDERS, endpoints};
+use crate::inbound::ErrorCode;
 
 /// What the derive can say statically: the document's info, tags and component schemas. Paths are added at run
 /// time from the endpoint table.
@@ -75,9 +75,9 @@ fn describe(endpoint: &Endpoint) -> Operation {
         .get_or_insert_with(Vec::new)
         .push(headers::request_id_parameter());
     let mut problems = endpoint.problems.clone();
-    problems.push(ProblemCode::Internal);
+    problems.push(ErrorCode::Internal);
     if !is_operational(&endpoint.path) {
-        problems.push(ProblemCode::RateLimited);
+        problems.push(ErrorCode::RateLimited);
     }
     for (status, response) in problems::responses(&problems) {
         operation

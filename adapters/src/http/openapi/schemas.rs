@@ -10,7 +10,7 @@ use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaFormat, Type};
 use utoipa::{PartialSchema, ToSchema};
 
-use crate::http::ProblemCode;
+use crate::inbound::ErrorCode;
 
 /// Text the domain trims and bounds: some non-space character, and no control character anywhere (Unicode `Cc`).
 const TRIMMED_TEXT: &str = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$";
@@ -137,7 +137,7 @@ named_schema!(
     "ProblemCode",
     || {
         string()
-            .enum_values(Some(ProblemCode::ALL.map(ProblemCode::as_str)))
+            .enum_values(Some(ErrorCode::ALL.map(ErrorCode::as_str)))
             .description(Some("The stable cause of an error, to branch on."))
     }
 );

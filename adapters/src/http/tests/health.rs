@@ -5,14 +5,15 @@ use std::sync::Arc;
 use actix_web::test::TestRequest;
 use application::MockOrderService;
 
-use super::{call, capture_logs, cursors, header, log_lines_of, problem};
-use crate::http::{Health, HttpContext};
+use super::{call, capture_logs, cursors, executor, header, log_lines_of, problem};
+use crate::http::HttpContext;
+use crate::inbound::Health;
 
 fn context(health: Health) -> (HttpContext, Arc<Health>) {
     let health = Arc::new(health);
     (
         HttpContext::new(
-            Arc::new(MockOrderService::new()),
+            executor(MockOrderService::new()),
             Arc::clone(&health),
             cursors(),
         ),

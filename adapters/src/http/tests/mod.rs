@@ -25,8 +25,8 @@ use domain::{
 };
 use serde_json::Value;
 
-use super::health::always_ready;
-use super::{CursorCodec, HttpContext, app};
+use super::{HttpContext, app};
+use crate::inbound::{CursorCodec, ServiceExecutor, always_ready};
 
 /// The id of the order every test is about.
 pub(super) const ID: &str = "0190b4b6-7c1e-7d2a-9f3b-5a6c7d8e9f01";
@@ -70,8 +70,14 @@ pub(super) fn post_json(path: &str, body: &str) -> TestRequest {
 }
 
 /// The cursor codec of every test: a fixed key, so tests can make cursors the app accepts.
-pub(super) fn cursors() -> CursorCodec {
-    CursorCodec::new(&[9; 32])
+pub(super) fn cursors() -> Arc<CursorCodec> {
+    Arc::new(CursorCodec::new(&[9; 32]))
+}
+
+/// The executor the app runs `service` on: two threads, no queue timeout.
+pub(super) fn executor(service: MockOrderService) -> Arc<ServiceExecutor> {
+    let threads = std::num::NonZeroUsize::new(2).unwrap();
+    Arc::new(ServiceExecutor::start(Arc::new(service), threads, None).unwrap())
 }
 
 /// Sends `request` to the app over `service`.
@@ -87,7 +93,7 @@ pub(super) async fn send_edited(
 ) -> ServiceResponse {
     let mut request = request.to_request();
     edit(request.headers_mut());
-    let context = HttpContext::new(Arc::new(service), always_ready(), cursors());
+    let context = HttpContext::new(executor(service), always_ready(), cursors());
     let app = test::init_service(app(context)).await;
     test::call_service(&app, request)
         .await

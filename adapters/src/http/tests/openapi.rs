@@ -10,10 +10,10 @@ use application::{MockOrderService, ServiceError};
 use domain::{ItemName, OrderItems, OrderStatus, PageSize, Quantity, UnitPrice};
 use serde_json::Value;
 
-use super::{ID, body_text, call, cursors, header};
-use crate::http::endpoints::{actix_method, endpoints};
-use crate::http::health::always_ready;
+use super::{ID, body_text, call, cursors, executor, header};
+use crate::http::route_table::{actix_method, endpoints};
 use crate::http::{HttpContext, document};
+use crate::inbound::always_ready;
 use crate::metrics::PrometheusMetrics;
 
 /// Every method a client might try.
@@ -65,7 +65,7 @@ fn unavailable() -> MockOrderService {
 /// The app as the binary builds it: over `unavailable()`, with metrics.
 fn served() -> HttpContext {
     let metrics = Arc::new(PrometheusMetrics::new().unwrap());
-    HttpContext::new(Arc::new(unavailable()), always_ready(), cursors()).with_metrics(metrics)
+    HttpContext::new(executor(unavailable()), always_ready(), cursors()).with_metrics(metrics)
 }
 
 /// Sends `method path` (with a JSON body) to the app; its status, `Allow` header and problem code, if it is a
@@ -251,7 +251,7 @@ fn every_error_response_is_a_problem_with_an_example_per_code() {
 fn only_routes_outside_the_rate_limit_lack_a_429() {
     let document = document_json();
     for (path, item) in document["paths"].as_object().unwrap() {
-        let exempt = crate::http::endpoints::is_operational(path);
+        let exempt = crate::http::route_table::is_operational(path);
         for operation in item.as_object().unwrap().values() {
             assert_eq!(
                 operation["responses"].get("429").is_none(),

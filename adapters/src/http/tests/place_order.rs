@@ -41,18 +41,23 @@ async fn a_valid_order_is_created_with_its_location_and_id() {
     let mut service = MockOrderService::new();
     service
         .expect_place_order()
-        .withf(|PlaceOrder { draft, idempotency }| {
-            idempotency.is_none()
-                && draft.customer_id.as_deref() == Some("customer-1")
-                && draft.restaurant_id.as_deref() == Some("restaurant-9")
-                && draft.items.as_deref()
-                    == Some(&[OrderItemDraft {
-                        product_code: Some("p-1".into()),
-                        name: Some("Pizza".into()),
-                        unit_price: Some("9.99".into()),
-                        quantity: Some("2".into()),
-                    }])
-        })
+        .withf(
+            |PlaceOrder {
+                 draft,
+                 idempotency_key,
+             }| {
+                idempotency_key.is_none()
+                    && draft.customer_id.as_deref() == Some("customer-1")
+                    && draft.restaurant_id.as_deref() == Some("restaurant-9")
+                    && draft.items.as_deref()
+                        == Some(&[OrderItemDraft {
+                            product_code: Some("p-1".into()),
+                            name: Some("Pizza".into()),
+                            unit_price: Some("9.99".into()),
+                            quantity: Some("2".into()),
+                        }])
+            },
+        )
         .times(1)
         .returning(|_| {
             Ok(Placed {

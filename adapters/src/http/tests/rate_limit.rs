@@ -9,9 +9,10 @@ use actix_web::test::TestRequest;
 use application::MockOrderService;
 use domain::OrderStatus;
 
+use super::executor;
 use super::{ID, call, capture_logs, cursors, header, log_lines_of, order, problem};
-use crate::http::health::always_ready;
-use crate::http::{HttpContext, RateLimit, RateLimiter, TrustedProxies};
+use crate::http::HttpContext;
+use crate::inbound::{ClientRateLimit, RateLimit, RateLimiter, TrustedProxies, always_ready};
 
 /// A client on the internet.
 const CLIENT: &str = "203.0.113.7:50000";
@@ -36,7 +37,8 @@ fn limited(service: MockOrderService, rps: &str, burst: u32) -> HttpContext {
     let frozen = Instant::now();
     let limiter = Arc::new(RateLimiter::with_clock(limit, move || frozen));
     let proxies: TrustedProxies = "10.0.0.0/8".parse().unwrap();
-    HttpContext::new(Arc::new(service), always_ready(), cursors()).with_rate_limit(limiter, proxies)
+    let limit = Arc::new(ClientRateLimit::new(limiter, proxies));
+    HttpContext::new(executor(service), always_ready(), cursors()).with_rate_limit(limit)
 }
 
 fn get_from(path: &str, peer: &str) -> TestRequest {
@@ -119,7 +121,7 @@ async fn a_header_forged_by_an_untrusted_peer_does_not_buy_a_new_bucket() {
 
 #[actix_web::test]
 async fn without_a_limiter_no_request_is_refused() {
-    let context = HttpContext::new(Arc::new(finding(20)), always_ready(), cursors());
+    let context = HttpContext::new(executor(finding(20)), always_ready(), cursors());
     for _ in 0..20 {
         let response = call(context.clone(), get_order_from(CLIENT)).await;
         assert_eq!(response.status().as_u16(), 200);

@@ -9,7 +9,7 @@ use application::{MockOrderService, ServiceError};
 use domain::OrderStatus;
 
 use super::{ID, capture_logs, header, log_lines_of, order, post_json, problem, send};
-use crate::http::current_request_id;
+use crate::inbound::current_request_id;
 
 fn get_order() -> TestRequest {
     TestRequest::get().uri(&format!("/orders/{ID}"))

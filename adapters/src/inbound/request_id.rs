@@ -1,18 +1,12 @@
-//! The request id: taken from a client's `X-Request-ID` when sane, made up otherwise, and carried to every log line
-//! of the request, those written on the blocking pool included.
+//! The request id: taken from a client's `X-Request-ID` (an HTTP header or gRPC metadata) when sane, made up
+//! otherwise, and carried to every log line of the request, those written on the executor's threads included.
 
 use std::cell::RefCell;
-use std::convert::Infallible;
 use std::fmt;
-use std::future::{Ready, ready};
 use std::sync::Arc;
 
-use actix_web::dev::Payload;
-use actix_web::http::header::{HeaderName, HeaderValue};
-use actix_web::{FromRequest, HttpMessage, HttpRequest};
-
-/// The header that carries the request id, both ways.
-pub(crate) const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+/// The header (HTTP) and metadata key (gRPC) that carries the request id, both ways.
+pub const X_REQUEST_ID: &str = "x-request-id";
 
 /// The longest client-sent request id that is kept.
 const MAX_LEN: usize = 128;
@@ -29,12 +23,11 @@ impl RequestId {
 
     /// The client's id from an `X-Request-ID` value, if it is sane: 1 to 128 visible ASCII characters (no space).
     /// Anything else is dropped rather than logged, so a client cannot forge log lines or flood them.
-    pub fn from_header(value: &HeaderValue) -> Option<Self> {
-        let bytes = value.as_bytes();
-        if !(1..=MAX_LEN).contains(&bytes.len()) || !bytes.iter().all(u8::is_ascii_graphic) {
+    pub fn from_client(value: &[u8]) -> Option<Self> {
+        if !(1..=MAX_LEN).contains(&value.len()) || !value.iter().all(u8::is_ascii_graphic) {
             return None;
         }
-        value.to_str().ok().map(|id| Self(id.into()))
+        std::str::from_utf8(value).ok().map(|id| Self(id.into()))
     }
 
     /// The id as text.
@@ -49,39 +42,28 @@ impl fmt::Display for RequestId {
     }
 }
 
-impl FromRequest for RequestId {
-    type Error = Infallible;
-    type Future = Ready<Result<Self, Infallible>>;
-
-    /// The id the middleware stored for this request (a new one if the handler runs without the middleware).
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        let stored = req.extensions().get::<Self>().cloned();
-        ready(Ok(stored.unwrap_or_else(Self::generate)))
-    }
-}
-
 thread_local! {
     static CURRENT: RefCell<Option<RequestId>> = const { RefCell::new(None) };
 }
 
 /// The request id of the request whose service call runs on this thread, if any.
 ///
-/// The HTTP adapter sets it around every call it runs on the blocking pool, so a log format can add it to each line
-/// the service and its decorators write. It is `None` on actix's own worker threads and between calls.
+/// The [executor](super::ServiceExecutor) sets it around every call it runs, so a log format can add it to each line
+/// the service and its decorators write. It is `None` on the transports' own threads and between calls.
 pub fn current_request_id() -> Option<String> {
     CURRENT.with(|current| current.borrow().as_ref().map(ToString::to_string))
 }
 
 /// Makes `request_id` this thread's current one until the guard drops (also when the call panics), then restores
 /// the previous value.
-pub(crate) fn enter(request_id: RequestId) -> CurrentRequestGuard {
+pub(super) fn enter(request_id: RequestId) -> CurrentRequestGuard {
     let previous = CURRENT.with(|current| current.replace(Some(request_id)));
     CurrentRequestGuard { previous }
 }
 
 /// Restores the thread's previous request id when dropped.
 #[derive(Debug)]
-pub(crate) struct CurrentRequestGuard {
+pub(super) struct CurrentRequestGuard {
     previous: Option<RequestId>,
 }
 
@@ -97,7 +79,7 @@ mod tests {
     use super::*;
 
     fn from_text(text: &str) -> Option<RequestId> {
-        RequestId::from_header(&HeaderValue::from_str(text).unwrap())
+        RequestId::from_client(text.as_bytes())
     }
 
     #[test]
@@ -111,8 +93,7 @@ mod tests {
         for text in ["", "a b", "tab\there", &"x".repeat(129)] {
             assert_eq!(from_text(text), None, "{text:?}");
         }
-        let latin1 = HeaderValue::from_bytes(b"caf\xe9").unwrap();
-        assert_eq!(RequestId::from_header(&latin1), None);
+        assert_eq!(RequestId::from_client(b"caf\xe9"), None);
     }
 
     #[test]

@@ -1,57 +1,44 @@
-//! The route table and the assembled actix `App`.
+//! The assembled actix `App`: the route table's routes, the middleware, and the fallbacks.
 
 use std::sync::Arc;
-use std::time::Duration;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::{Condition, from_fn};
 use actix_web::{App, HttpResponse, Resource, Route, web};
-use application::OrderService;
 
-use super::blocking::ServiceCalls;
-use super::client_ip::TrustedProxies;
-use super::cursor::CursorCodec;
-use super::endpoints::{Endpoint, actix_method, endpoints};
 use super::error::ApiError;
-use super::health::Health;
 use super::middleware::request_context;
-use super::rate_limit::RateLimiter;
-use super::throttle::{Throttle, throttle};
+use super::rate_limit::enforce_rate_limit;
+use super::route_table::{Endpoint, actix_method, endpoints};
+use crate::inbound::{ClientRateLimit, CursorCodec, Health, ServiceExecutor};
 use crate::metrics::PrometheusMetrics;
 
 /// What the HTTP transport serves with; cheap to clone, one clone per worker, all sharing the same instances.
 #[derive(Clone)]
 pub struct HttpContext {
-    service: Arc<dyn OrderService>,
-    queue_timeout: Option<Duration>,
+    executor: Arc<ServiceExecutor>,
     health: Arc<Health>,
     cursors: Arc<CursorCodec>,
     metrics: Option<Arc<PrometheusMetrics>>,
-    throttle: Option<Arc<Throttle>>,
+    rate_limit: Option<Arc<ClientRateLimit>>,
 }
 
 impl HttpContext {
-    /// The order service behind the API routes, the instance's health behind the probes, and the codec of listing
-    /// cursors (with the key every instance shares); no metrics, no rate limit.
-    pub fn new(service: Arc<dyn OrderService>, health: Arc<Health>, cursors: CursorCodec) -> Self {
+    /// The order service behind the API routes (through the executor every transport shares), the instance's
+    /// health behind the probes, and the codec of listing cursors (with the key every instance shares); no
+    /// metrics, no rate limit.
+    pub fn new(
+        executor: Arc<ServiceExecutor>,
+        health: Arc<Health>,
+        cursors: Arc<CursorCodec>,
+    ) -> Self {
         Self {
-            service,
-            queue_timeout: None,
+            executor,
             health,
-            cursors: Arc::new(cursors),
+            cursors,
             metrics: None,
-            throttle: None,
-        }
-    }
-
-    /// The same, answering `503` to a call that waited longer than `timeout` for a free database connection (the
-    /// binary passes the pool's check-out timeout). Without it, calls wait as long as it takes.
-    #[must_use]
-    pub fn with_queue_timeout(self, timeout: Duration) -> Self {
-        Self {
-            queue_timeout: Some(timeout),
-            ..self
+            rate_limit: None,
         }
     }
 
@@ -62,14 +49,11 @@ impl HttpContext {
         self
     }
 
-    /// The same, with every client limited by `limiter` (all workers share its buckets). A client is the peer's
-    /// address, or, when the peer is one of `proxies`, the client it names in `X-Forwarded-For`.
+    /// The same, with every client limited by `limit` (shared with every worker and transport).
     #[must_use]
-    pub fn with_rate_limit(self, limiter: Arc<RateLimiter>, proxies: TrustedProxies) -> Self {
-        Self {
-            throttle: Some(Arc::new(Throttle { limiter, proxies })),
-            ..self
-        }
+    pub fn with_rate_limit(mut self, limit: Arc<ClientRateLimit>) -> Self {
+        self.rate_limit = Some(limit);
+        self
     }
 }
 
@@ -78,7 +62,7 @@ impl HttpContext {
 /// problem responses for unknown paths (404) and methods (405).
 ///
 /// Build one per worker: `HttpServer::new(move || adapters::http::app(context.clone()))`. Every worker shares the
-/// one service; its calls run on actix's blocking pool.
+/// one service; its calls run on the executor.
 pub fn app(
     context: HttpContext,
 ) -> App<
@@ -90,24 +74,21 @@ pub fn app(
         InitError = (),
     >,
 > {
-    let limited = context.throttle.is_some();
+    let limited = context.rate_limit.is_some();
     let mut app = App::new()
-        .app_data(web::Data::new(ServiceCalls::new(
-            context.service,
-            context.queue_timeout,
-        )))
+        .app_data(web::Data::from(context.executor))
         .app_data(web::Data::from(context.health))
         .app_data(web::Data::from(context.cursors));
     if let Some(metrics) = context.metrics {
         app = app.app_data(web::Data::from(metrics));
     }
-    if let Some(limit) = context.throttle {
+    if let Some(limit) = context.rate_limit {
         app = app.app_data(web::Data::from(limit));
     }
     // The last `wrap` runs first: `request_context` sees the rate limit's refusals like any other answer. Without a
     // limit, `Condition` leaves one branch per request.
     let mut app = app
-        .wrap(Condition::new(limited, from_fn(throttle)))
+        .wrap(Condition::new(limited, from_fn(enforce_rate_limit)))
         .wrap(from_fn(request_context));
     for resource in resources(endpoints()) {
         app = app.service(resource);

@@ -11,14 +11,14 @@ use actix_web::http::Method;
 use actix_web::{FromRequest, Responder, Route, guard, web};
 use utoipa::openapi::path::{HttpMethod, Operation};
 
-use super::ProblemCode::{
+use super::{api_docs, handlers, probes, scrape};
+use crate::inbound::ErrorCode::{
     self, IdempotencyKeyReused, InvalidTransition, MalformedRequest, NotFound, OrderNotFound,
     PayloadTooLarge, Unavailable, UnsupportedMediaType, ValidationFailed, VersionMismatch,
 };
-use super::{api_docs, handlers, health, scrape};
 
 /// The problems a request with a JSON body can meet before its handler runs.
-const BODY_PROBLEMS: [ProblemCode; 3] = [MalformedRequest, UnsupportedMediaType, PayloadTooLarge];
+const BODY_PROBLEMS: [ErrorCode; 3] = [MalformedRequest, UnsupportedMediaType, PayloadTooLarge];
 
 /// One operation: where it is served, the actix route serving it, how the document describes it, and the problems
 /// it may answer with (beyond `internal` and `rate_limited`, which apply to all).
@@ -32,7 +32,7 @@ pub(crate) struct Endpoint {
     /// The operation as its `#[utoipa::path]` describes it.
     pub(crate) operation: fn() -> Operation,
     /// The problems the handler can answer with.
-    pub(crate) problems: Vec<ProblemCode>,
+    pub(crate) problems: Vec<ErrorCode>,
     /// The group the document lists it under.
     pub(crate) tag: &'static str,
 }
@@ -67,10 +67,10 @@ pub(crate) fn is_operational(route: &str) -> bool {
 pub(crate) fn endpoints() -> Vec<Endpoint> {
     use api_docs::{openapi_json, reference_asset, reference_page};
     use handlers::{change_status, find_order, list_orders, place_order};
-    use health::{liveness, readiness};
+    use probes::{liveness, readiness};
     vec![
-        endpoint::<health::__path_liveness, _, _>(OPERATIONS, liveness, &[]),
-        endpoint::<health::__path_readiness, _, _>(OPERATIONS, readiness, &[Unavailable]),
+        endpoint::<probes::__path_liveness, _, _>(OPERATIONS, liveness, &[]),
+        endpoint::<probes::__path_readiness, _, _>(OPERATIONS, readiness, &[Unavailable]),
         endpoint::<scrape::__path_metrics, _, _>(OPERATIONS, scrape::metrics, &[]),
         endpoint::<api_docs::__path_openapi_json, _, _>(DOCUMENTATION, openapi_json, &[]),
         endpoint::<api_docs::__path_reference_page, _, _>(DOCUMENTATION, reference_page, &[]),
@@ -106,7 +106,7 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
 }
 
 /// The endpoint of `handler`, served where its `#[utoipa::path]` (`P`) says and listed under `tag`.
-fn endpoint<P, F, Args>(tag: &'static str, handler: F, problems: &[ProblemCode]) -> Endpoint
+fn endpoint<P, F, Args>(tag: &'static str, handler: F, problems: &[ErrorCode]) -> Endpoint
 where
     P: utoipa::Path,
     F: Handler<Args>,
@@ -132,7 +132,7 @@ where
 
 impl Endpoint {
     /// The same, with more problems it may answer with.
-    fn also(mut self, problems: &[ProblemCode]) -> Self {
+    fn also(mut self, problems: &[ErrorCode]) -> Self {
         self.problems.extend_from_slice(problems);
         self
     }

@@ -1,0 +1,49 @@
+//! The request context: what every transport knows about a call before it reaches the service, and what follows
+//! the call onto the executor's threads. Today the request id and the client's deadline; the caller and the trace
+//! context are the next members.
+
+use std::time::{Duration, Instant};
+
+use super::request_id::RequestId;
+
+/// One call's context. Cheap to clone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestContext {
+    request_id: RequestId,
+    deadline: Option<Instant>,
+}
+
+impl RequestContext {
+    /// A call known by `request_id`, with no deadline.
+    pub const fn new(request_id: RequestId) -> Self {
+        Self {
+            request_id,
+            deadline: None,
+        }
+    }
+
+    /// The same call, which the client stops waiting for after `timeout` from now (gRPC's `grpc-timeout`).
+    #[must_use]
+    pub fn with_timeout(self, timeout: Duration) -> Self {
+        Self {
+            deadline: Instant::now().checked_add(timeout),
+            ..self
+        }
+    }
+
+    /// The request id.
+    pub const fn request_id(&self) -> &RequestId {
+        &self.request_id
+    }
+
+    /// When the client stops waiting, if it said.
+    pub const fn deadline(&self) -> Option<Instant> {
+        self.deadline
+    }
+
+    /// Whether the deadline has passed.
+    pub fn is_expired(&self) -> bool {
+        self.deadline
+            .is_some_and(|deadline| Instant::now() >= deadline)
+    }
+}

@@ -1,0 +1,249 @@
+//! Change an order's status: the domain decides, the repository applies the change as a compare-and-set, and a
+//! lost race is judged again on the new state.
+
+use domain::{Clock, IdGenerator, Order, OrderRepository, RepositoryError};
+
+use super::CoreOrderService;
+use crate::{ChangeStatus, ServiceError};
+
+/// How many times a status change is decided again after losing a compare-and-set. Each loss means another request
+/// moved the order one step, and the longest path through the lifecycle has five steps, so six attempts always reach
+/// a verdict.
+const STATUS_CHANGE_ATTEMPTS: usize = 6;
+
+impl<R: OrderRepository, C: Clock, I: IdGenerator> CoreOrderService<R, C, I> {
+    pub(super) fn change(&self, command: ChangeStatus) -> Result<Order, ServiceError> {
+        for _ in 0..STATUS_CHANGE_ATTEMPTS {
+            let order = self.find(&command.id)?;
+            let decision = order.change_status(command.status, self.clock.now());
+            // The no-op comes first: a client retrying a change that already happened succeeds, If-Match or not.
+            if matches!(decision, Ok(None)) {
+                return Ok(order);
+            }
+            if let Some(expected) = command.expected_version.filter(|v| *v != order.version()) {
+                return Err(ServiceError::VersionMismatch {
+                    expected,
+                    actual: order.version(),
+                });
+            }
+            let Some(change) = decision? else {
+                return Ok(order);
+            };
+            match self.repository.update_status(&change) {
+                Ok(()) => return Ok(order.apply(&change)),
+                Err(RepositoryError::Conflict) => {}
+                Err(error) => return Err(error.into()),
+            }
+        }
+        Err(ServiceError::Unavailable(RepositoryError::Conflict))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use domain::{MockOrderRepository, OrderStatus, Version};
+    use mockall::predicate::eq;
+
+    use super::*;
+    use crate::OrderService;
+    use crate::use_cases::test_support::{ID, NOW, service, stored, unavailable};
+
+    fn change(status: OrderStatus, version: Option<u64>) -> ChangeStatus {
+        ChangeStatus {
+            id: ID,
+            status,
+            expected_version: version.map(Version::new),
+        }
+    }
+
+    #[test]
+    fn an_allowed_change_is_applied_as_a_compare_and_set_on_the_read_state() {
+        let mut repository = MockOrderRepository::new();
+        repository
+            .expect_find()
+            .times(1)
+            .returning(|_| Ok(Some(stored(OrderStatus::Pending, 1))));
+        let expected = domain::StatusChange {
+            id: ID,
+            from: OrderStatus::Pending,
+            to: OrderStatus::Accepted,
+            from_version: Version::new(1),
+            at: NOW,
+        };
+        repository
+            .expect_update_status()
+            .with(eq(expected))
+            .times(1)
+            .returning(|_| Ok(()));
+        let order = service(repository)
+            .change_status(change(OrderStatus::Accepted, Some(1)))
+            .unwrap();
+        assert_eq!(
+            (order.status(), order.version(), order.updated_on()),
+            (OrderStatus::Accepted, Version::new(2), NOW)
+        );
+    }
+
+    #[test]
+    fn changing_to_the_current_status_writes_nothing_even_with_a_stale_version() {
+        let mut repository = MockOrderRepository::new();
+        repository
+            .expect_find()
+            .times(2)
+            .returning(|_| Ok(Some(stored(OrderStatus::Accepted, 2))));
+        repository.expect_update_status().never();
+        let service = service(repository);
+        assert_eq!(
+            service
+                .change_status(change(OrderStatus::Accepted, None))
+                .unwrap()
+                .version(),
+            Version::new(2)
+        );
+        assert_eq!(
+            service
+                .change_status(change(OrderStatus::Accepted, Some(1)))
+                .unwrap()
+                .version(),
+            Version::new(2)
+        );
+    }
+
+    #[test]
+    fn a_change_the_lifecycle_forbids_is_refused_without_writing() {
+        let mut repository = MockOrderRepository::new();
+        repository
+            .expect_find()
+            .times(1)
+            .returning(|_| Ok(Some(stored(OrderStatus::Delivered, 6))));
+        repository.expect_update_status().never();
+        let result = service(repository).change_status(change(OrderStatus::Cancelled, None));
+        assert!(matches!(
+            result,
+            Err(ServiceError::InvalidTransition(e)) if e.from == OrderStatus::Delivered && e.to == OrderStatus::Cancelled
+        ));
+    }
+
+    #[test]
+    fn a_stale_expected_version_is_refused_without_writing() {
+        let mut repository = MockOrderRepository::new();
+        repository
+            .expect_find()
+            .times(1)
+            .returning(|_| Ok(Some(stored(OrderStatus::Accepted, 2))));
+        repository.expect_update_status().never();
+        let result = service(repository).change_status(change(OrderStatus::Preparing, Some(1)));
+        assert!(matches!(
+            result,
+            Err(ServiceError::VersionMismatch { expected, actual }) if expected.get() == 1 && actual.get() == 2
+        ));
+    }
+
+    #[test]
+    fn changing_an_unknown_order_is_not_found() {
+        let mut repository = MockOrderRepository::new();
+        repository.expect_find().times(1).returning(|_| Ok(None));
+        repository.expect_update_status().never();
+        assert!(matches!(
+            service(repository).change_status(change(OrderStatus::Accepted, None)),
+            Err(ServiceError::NotFound(_))
+        ));
+    }
+
+    #[test]
+    fn a_lost_race_is_judged_again_on_the_new_state() {
+        let mut repository = MockOrderRepository::new();
+        let mut reads = vec![
+            stored(OrderStatus::Rejected, 2),
+            stored(OrderStatus::Pending, 1),
+        ];
+        repository
+            .expect_find()
+            .times(2)
+            .returning(move |_| Ok(reads.pop()));
+        repository
+            .expect_update_status()
+            .times(1)
+            .returning(|_| Err(RepositoryError::Conflict));
+        let result = service(repository).change_status(change(OrderStatus::Accepted, None));
+        assert!(
+            matches!(result, Err(ServiceError::InvalidTransition(e)) if e.from == OrderStatus::Rejected)
+        );
+    }
+
+    #[test]
+    fn a_race_lost_to_the_same_change_is_a_success() {
+        let mut repository = MockOrderRepository::new();
+        let mut reads = vec![
+            stored(OrderStatus::Accepted, 2),
+            stored(OrderStatus::Pending, 1),
+        ];
+        repository
+            .expect_find()
+            .times(2)
+            .returning(move |_| Ok(reads.pop()));
+        repository
+            .expect_update_status()
+            .times(1)
+            .returning(|_| Err(RepositoryError::Conflict));
+        let order = service(repository)
+            .change_status(change(OrderStatus::Accepted, None))
+            .unwrap();
+        assert_eq!(
+            (order.status(), order.version()),
+            (OrderStatus::Accepted, Version::new(2))
+        );
+    }
+
+    #[test]
+    fn a_race_lost_under_if_match_is_a_version_mismatch() {
+        let mut repository = MockOrderRepository::new();
+        let mut reads = vec![
+            stored(OrderStatus::Accepted, 2),
+            stored(OrderStatus::Pending, 1),
+        ];
+        repository
+            .expect_find()
+            .times(2)
+            .returning(move |_| Ok(reads.pop()));
+        repository
+            .expect_update_status()
+            .times(1)
+            .returning(|_| Err(RepositoryError::Conflict));
+        let result = service(repository).change_status(change(OrderStatus::Cancelled, Some(1)));
+        assert!(matches!(result, Err(ServiceError::VersionMismatch { .. })));
+    }
+
+    #[test]
+    fn endless_conflicts_give_up_as_unavailable() {
+        let mut repository = MockOrderRepository::new();
+        repository
+            .expect_find()
+            .times(STATUS_CHANGE_ATTEMPTS)
+            .returning(|_| Ok(Some(stored(OrderStatus::Pending, 1))));
+        repository
+            .expect_update_status()
+            .times(STATUS_CHANGE_ATTEMPTS)
+            .returning(|_| Err(RepositoryError::Conflict));
+        let result = service(repository).change_status(change(OrderStatus::Accepted, None));
+        assert!(matches!(
+            result,
+            Err(ServiceError::Unavailable(RepositoryError::Conflict))
+        ));
+    }
+
+    #[test]
+    fn a_storage_outage_while_changing_is_unavailable() {
+        let mut repository = MockOrderRepository::new();
+        repository
+            .expect_find()
+            .times(1)
+            .returning(|_| Ok(Some(stored(OrderStatus::Pending, 1))));
+        repository
+            .expect_update_status()
+            .times(1)
+            .returning(|_| Err(unavailable()));
+        let result = service(repository).change_status(change(OrderStatus::Accepted, None));
+        assert!(matches!(result, Err(ServiceError::Unavailable(_))));
+    }
+}

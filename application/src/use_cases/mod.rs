@@ -1,0 +1,67 @@
+//! The core order service: the use cases, written against the ports only (Go kit's `implementation/`), one file
+//! per use case.
+
+mod change_status;
+mod find_order;
+mod list_orders;
+mod place_order;
+mod purge_keys;
+#[cfg(test)]
+mod test_support;
+
+use std::time::Duration;
+
+use domain::{Clock, IdGenerator, Order, OrderId, OrderRepository};
+
+pub use purge_keys::ExpiredKeyPurge;
+
+use crate::{ChangeStatus, ListOrders, OrderPage, OrderService, PlaceOrder, Placed, ServiceError};
+
+/// How long an idempotency key is kept by default: a day, so a client retrying after any outage is covered.
+pub const DEFAULT_IDEMPOTENCY_RETENTION: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// The use cases over a repository, a clock and an id generator. Silent: logging and metrics are decorators.
+#[derive(Debug, Clone)]
+pub struct CoreOrderService<R, C, I> {
+    repository: R,
+    clock: C,
+    ids: I,
+    idempotency_retention: Duration,
+}
+
+impl<R, C, I> CoreOrderService<R, C, I> {
+    /// The service over its three ports, keeping idempotency keys for [`DEFAULT_IDEMPOTENCY_RETENTION`].
+    pub const fn new(repository: R, clock: C, ids: I) -> Self {
+        Self {
+            repository,
+            clock,
+            ids,
+            idempotency_retention: DEFAULT_IDEMPOTENCY_RETENTION,
+        }
+    }
+
+    /// The same, keeping idempotency keys for `retention`: a key older than that may be used again.
+    #[must_use]
+    pub const fn with_idempotency_retention(mut self, retention: Duration) -> Self {
+        self.idempotency_retention = retention;
+        self
+    }
+}
+
+impl<R: OrderRepository, C: Clock, I: IdGenerator> OrderService for CoreOrderService<R, C, I> {
+    fn place_order(&self, command: PlaceOrder) -> Result<Placed, ServiceError> {
+        self.place(command)
+    }
+
+    fn find_order(&self, id: &OrderId) -> Result<Order, ServiceError> {
+        self.find(id)
+    }
+
+    fn list_orders(&self, query: ListOrders) -> Result<OrderPage, ServiceError> {
+        self.list(query)
+    }
+
+    fn change_status(&self, command: ChangeStatus) -> Result<Order, ServiceError> {
+        self.change(command)
+    }
+}

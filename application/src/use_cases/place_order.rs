@@ -1,0 +1,214 @@
+//! Place an order: validate it, store it as `Pending`, and with an idempotency key, answer a retry with the first
+//! attempt's order.
+
+use domain::{Clock, IdGenerator, IdempotencyRecord, Insertion, Order, OrderRepository};
+
+use super::CoreOrderService;
+use crate::fingerprint::fingerprint;
+use crate::{PlaceOrder, Placed, ServiceError};
+
+impl<R: OrderRepository, C: Clock, I: IdGenerator> CoreOrderService<R, C, I> {
+    pub(super) fn place(&self, command: PlaceOrder) -> Result<Placed, ServiceError> {
+        let new_order = command.draft.validate()?;
+        let now = self.clock.now();
+        // Taken from the validated order: one key names one order however it was spelled or carried.
+        let record = command.idempotency_key.map(|key| IdempotencyRecord {
+            key,
+            fingerprint: fingerprint(&new_order),
+            at: now,
+            expired_before: now.minus(self.idempotency_retention),
+        });
+        let order = Order::place(self.ids.next_id(), new_order, now);
+        match self.repository.insert(&order, record.as_ref())? {
+            Insertion::Inserted => Ok(Placed {
+                id: order.id(),
+                replayed: false,
+            }),
+            Insertion::KeyTaken {
+                order_id,
+                fingerprint,
+            } if record
+                .as_ref()
+                .is_some_and(|r| r.fingerprint == fingerprint) =>
+            {
+                Ok(Placed {
+                    id: order_id,
+                    replayed: true,
+                })
+            }
+            Insertion::KeyTaken { .. } => Err(ServiceError::IdempotencyKeyReused),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use domain::{
+        IdempotencyKey, MockOrderRepository, OrderDraft, OrderId, OrderStatus, RepositoryError,
+        RequestFingerprint, Version,
+    };
+
+    use super::*;
+    use crate::OrderService;
+    use crate::use_cases::test_support::{ID, NOW, draft, service, unavailable};
+
+    #[test]
+    fn placing_an_order_stores_it_pending_with_a_fresh_id_and_the_clocks_time() {
+        let mut repository = MockOrderRepository::new();
+        repository
+            .expect_insert()
+            .withf(|order, idempotency| {
+                idempotency.is_none()
+                    && order.id() == ID
+                    && order.status() == OrderStatus::Pending
+                    && order.created_on() == NOW
+                    && order.version() == Version::FIRST
+                    && order.total().cents() == 2500
+            })
+            .times(1)
+            .returning(|_, _| Ok(Insertion::Inserted));
+        assert_eq!(
+            service(repository).place_order(plain(draft())).unwrap(),
+            Placed {
+                id: ID,
+                replayed: false
+            }
+        );
+    }
+
+    #[test]
+    fn an_invalid_order_is_refused_before_storage() {
+        let mut repository = MockOrderRepository::new();
+        repository.expect_insert().never();
+        let result = service(repository).place_order(plain(OrderDraft {
+            customer_id: None,
+            ..draft()
+        }));
+        assert!(
+            matches!(result, Err(ServiceError::Invalid(errors)) if errors.fields()[0].field == "customer_id")
+        );
+    }
+
+    #[test]
+    fn a_storage_outage_while_placing_is_unavailable() {
+        let mut repository = MockOrderRepository::new();
+        repository
+            .expect_insert()
+            .times(1)
+            .returning(|_, _| Err(unavailable()));
+        assert!(matches!(
+            service(repository).place_order(plain(draft())),
+            Err(ServiceError::Unavailable(_))
+        ));
+    }
+
+    #[test]
+    fn an_id_collision_while_placing_is_internal() {
+        let mut repository = MockOrderRepository::new();
+        repository
+            .expect_insert()
+            .times(1)
+            .returning(|_, _| Err(RepositoryError::Conflict));
+        assert!(matches!(
+            service(repository).place_order(plain(draft())),
+            Err(ServiceError::Internal(_))
+        ));
+    }
+
+    fn plain(draft: OrderDraft) -> PlaceOrder {
+        PlaceOrder {
+            draft,
+            idempotency_key: None,
+        }
+    }
+
+    fn keyed(draft: OrderDraft) -> PlaceOrder {
+        PlaceOrder {
+            draft,
+            idempotency_key: Some(IdempotencyKey::new("retry-1").unwrap()),
+        }
+    }
+
+    /// The fingerprint the core takes of `draft`.
+    fn print_of(draft: OrderDraft) -> RequestFingerprint {
+        fingerprint(&draft.validate().unwrap())
+    }
+
+    const EARLIER: OrderId = OrderId::from_bytes([8; 16]);
+
+    fn key_taken_by(fingerprint: RequestFingerprint) -> MockOrderRepository {
+        let mut repository = MockOrderRepository::new();
+        repository.expect_insert().times(1).returning(move |_, _| {
+            Ok(Insertion::KeyTaken {
+                order_id: EARLIER,
+                fingerprint,
+            })
+        });
+        repository
+    }
+
+    #[test]
+    fn a_keyed_order_is_stored_with_its_record_expiring_after_the_retention() {
+        let mut repository = MockOrderRepository::new();
+        repository
+            .expect_insert()
+            .withf(|_, record| {
+                record.is_some_and(|r| {
+                    r.key.as_str() == "retry-1"
+                        && r.at == NOW
+                        && r.expired_before == NOW.minus(Duration::from_secs(3600))
+                        && r.fingerprint == print_of(draft())
+                })
+            })
+            .times(1)
+            .returning(|_, _| Ok(Insertion::Inserted));
+        let service = service(repository).with_idempotency_retention(Duration::from_secs(3600));
+        assert_eq!(
+            service.place_order(keyed(draft())).unwrap(),
+            Placed {
+                id: ID,
+                replayed: false
+            }
+        );
+    }
+
+    #[test]
+    fn a_retry_with_the_same_content_replays_the_earlier_order() {
+        let placed = service(key_taken_by(print_of(draft())))
+            .place_order(keyed(draft()))
+            .unwrap();
+        assert_eq!(
+            placed,
+            Placed {
+                id: EARLIER,
+                replayed: true
+            }
+        );
+    }
+
+    #[test]
+    fn a_key_reused_for_other_content_is_refused() {
+        let other = OrderDraft {
+            customer_id: Some("c-2".into()),
+            ..draft()
+        };
+        let result = service(key_taken_by(print_of(draft()))).place_order(keyed(other));
+        assert!(matches!(result, Err(ServiceError::IdempotencyKeyReused)));
+    }
+
+    #[test]
+    fn a_retry_spelled_differently_is_still_a_replay() {
+        let mut respelled = draft();
+        respelled.customer_id = Some("  c-1 ".into());
+        if let Some(items) = respelled.items.as_mut() {
+            items[0].unit_price = Some("12.5".into());
+            items[0].quantity = Some("2.0".into());
+        }
+        let placed = service(key_taken_by(print_of(draft())))
+            .place_order(keyed(respelled))
+            .unwrap();
+        assert!(placed.replayed);
+    }
+}
