@@ -67,7 +67,7 @@ trap stop EXIT
 # A copy of the binary (another build sharing the target folder cannot swap it underneath), a fresh SQLite file, a
 # port the OS picks, no grace period on stop; the log says where it listens.
 cp "$TARGET/debug/ordersvc" "$work/ordersvc"
-"$work/ordersvc" --http-addr 127.0.0.1:0 --database-url "$work/orders.db" --shutdown-grace-secs 0 \
+"$work/ordersvc" --http-addr 127.0.0.1:0 --grpc-addr off --database-url "$work/orders.db" --shutdown-grace-secs 0 \
     >"$work/service.log" 2>&1 &
 service=$!
 address=""

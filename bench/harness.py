@@ -167,11 +167,13 @@ def free_port():
 class Service:
     def __init__(self, binary, database_url, workdir, env_overrides):
         self.port = free_port()
+        self.grpc_port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         env = dict(os.environ)
         env.update({
             "DATABASE_URL": database_url,
             "HTTP_ADDR": f"127.0.0.1:{self.port}",
+            "GRPC_ADDR": f"127.0.0.1:{self.grpc_port}",
             "SHUTDOWN_GRACE_SECS": "0",
         })
         env.update(env_overrides)

@@ -95,7 +95,8 @@ instance_port() {
 # Starts instance $1 in the background (logs appended to its log file) and records its pid.
 start_instance() {
     local number=$1
-    HTTP_ADDR="127.0.0.1:$(instance_port "$number")" DATABASE_URL="$database_url" \
+    HTTP_ADDR="127.0.0.1:$(instance_port "$number")" GRPC_ADDR="127.0.0.1:$(($(instance_port "$number") + 1000))" \
+        DATABASE_URL="$database_url" \
         "${detached[@]}" "$ordersvc" >>"$run_dir/ordersvc$number.log" 2>&1 &
     pids[number]=$!
     echo "${pids[number]}" >"$run_dir/ordersvc$number.pid"

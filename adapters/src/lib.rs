@@ -11,6 +11,7 @@
 //! **May depend on**: `domain`, `application`, and the IO crates (diesel, r2d2, actix-web, serde). It is the only
 //! crate that knows SQL, JSON or HTTP status codes. **Must not** be depended on by `domain` or `application`.
 
+pub mod grpc;
 pub mod http;
 pub mod inbound;
 pub mod metrics;

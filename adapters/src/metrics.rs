@@ -1,4 +1,4 @@
-//! The metrics adapter: the application's `Metrics` port and the HTTP transport's request metrics, kept in one
+//! The metrics adapter: the application's `Metrics` port and the transports' request and call metrics, kept in one
 //! Prometheus registry and served as text at `GET /metrics`.
 
 use std::time::Duration;
@@ -32,6 +32,8 @@ pub struct PrometheusMetrics {
     registry: Registry,
     http_requests: IntCounterVec,
     http_duration: HistogramVec,
+    grpc_calls: IntCounterVec,
+    grpc_duration: HistogramVec,
     repository_duration: HistogramVec,
     orders_placed: IntCounter,
     status_transitions: IntCounterVec,
@@ -71,6 +73,14 @@ impl PrometheusMetrics {
                 ),
                 &["route"],
             )?,
+            grpc_calls: IntCounterVec::new(
+                Opts::new("grpc_calls_total", "gRPC calls by method and status code"),
+                &["method", "code"],
+            )?,
+            grpc_duration: HistogramVec::new(
+                latency("grpc_call_duration_seconds", "gRPC call latency by method"),
+                &["method"],
+            )?,
             repository_duration: HistogramVec::new(
                 latency(
                     "repository_call_duration_seconds",
@@ -109,6 +119,9 @@ impl PrometheusMetrics {
             .register(Box::new(self.http_requests.clone()))?;
         self.registry
             .register(Box::new(self.http_duration.clone()))?;
+        self.registry.register(Box::new(self.grpc_calls.clone()))?;
+        self.registry
+            .register(Box::new(self.grpc_duration.clone()))?;
         self.registry
             .register(Box::new(self.repository_duration.clone()))?;
         self.registry
@@ -137,6 +150,15 @@ impl PrometheusMetrics {
             .inc();
         self.http_duration
             .with_label_values(&[route])
+            .observe(elapsed.as_secs_f64());
+    }
+
+    /// Counts one gRPC call: `method` is a known full method name (`/orders.v1.OrderService/GetOrder`) or `other`,
+    /// `code` the status code's name (`NOT_FOUND`).
+    pub fn observe_grpc_call(&self, method: &str, code: &str, elapsed: Duration) {
+        self.grpc_calls.with_label_values(&[method, code]).inc();
+        self.grpc_duration
+            .with_label_values(&[method])
             .observe(elapsed.as_secs_f64());
     }
 
@@ -196,6 +218,11 @@ mod tests {
         metrics.breaker_state(BreakerState::Open);
         metrics.repository_call("find", CallOutcome::Unavailable, Duration::from_millis(3));
         metrics.observe_request("GET", "/orders/{id}", 404, Duration::from_millis(1));
+        metrics.observe_grpc_call(
+            "/orders.v1.OrderService/GetOrder",
+            "NOT_FOUND",
+            Duration::from_millis(1),
+        );
         let text = metrics.render().unwrap();
         for line in [
             "ordersvc_orders_placed_total 1",
@@ -204,6 +231,7 @@ mod tests {
             r#"ordersvc_repository_call_duration_seconds_count{operation="find",outcome="unavailable"} 1"#,
             r#"ordersvc_http_requests_total{method="GET",route="/orders/{id}",status="404"} 1"#,
             r#"ordersvc_http_request_duration_seconds_bucket{route="/orders/{id}",le="0.0025"} 1"#,
+            r#"ordersvc_grpc_calls_total{code="NOT_FOUND",method="/orders.v1.OrderService/GetOrder"} 1"#,
             r#"ordersvc_db_pool_connections{state="in_use"} 2"#,
             r#"ordersvc_db_pool_connections{state="idle"} 3"#,
         ] {

@@ -12,13 +12,17 @@ use application::BreakerSettings;
 use crate::logging::LogFormat;
 use clap::Parser;
 
-/// ordersvc: an order service over HTTP, on PostgreSQL or an embedded SQLite file.
+/// ordersvc: an order service over HTTP and gRPC, on PostgreSQL or an embedded SQLite file.
 #[derive(Debug, Clone, Parser)]
 #[command(name = "ordersvc", version, about)]
 pub struct Config {
-    /// Address to listen on.
+    /// Address to listen on for HTTP.
     #[arg(long, env = "HTTP_ADDR", default_value = "0.0.0.0:8080")]
     pub http_addr: SocketAddr,
+
+    /// Address to listen on for gRPC (`orders.v1.OrderService`, health and reflection), or `off` to serve HTTP alone.
+    #[arg(long, env = "GRPC_ADDR", default_value = "0.0.0.0:9090")]
+    pub grpc_addr: GrpcAddr,
 
     /// `postgres://user@host:port/db`, or the path of a SQLite file (created if missing).
     #[arg(long, env = "DATABASE_URL", default_value = "orders.db")]
@@ -89,6 +93,39 @@ pub struct Config {
     pub trusted_proxies: TrustedProxies,
 }
 
+/// Where gRPC is served: an address, or nowhere.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GrpcAddr {
+    /// Listen here.
+    On(SocketAddr),
+    /// Serve HTTP alone.
+    Off,
+}
+
+impl GrpcAddr {
+    /// The address, unless gRPC is off.
+    pub const fn address(self) -> Option<SocketAddr> {
+        match self {
+            Self::On(address) => Some(address),
+            Self::Off => None,
+        }
+    }
+}
+
+impl std::str::FromStr for GrpcAddr {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        if text.trim().eq_ignore_ascii_case("off") {
+            return Ok(Self::Off);
+        }
+        text.trim()
+            .parse()
+            .map(Self::On)
+            .map_err(|_| format!("`{text}` is neither an address such as 0.0.0.0:9090 nor `off`"))
+    }
+}
+
 impl Config {
     /// Reads flags and environment; on a bad value, returns clap's error (the caller prints its first line).
     ///
@@ -145,6 +182,10 @@ mod tests {
         if std::env::var_os("HTTP_ADDR").is_none() && std::env::var_os("DATABASE_URL").is_none() {
             let config = parse(&[]).unwrap();
             assert_eq!(config.http_addr.to_string(), "0.0.0.0:8080");
+            assert_eq!(
+                config.grpc_addr,
+                GrpcAddr::On("0.0.0.0:9090".parse().unwrap())
+            );
             assert_eq!(config.database_url, "orders.db");
         }
     }
@@ -153,6 +194,7 @@ mod tests {
     fn flags_set_every_setting() {
         let config = parse(&[
             "--http-addr=127.0.0.1:9000",
+            "--grpc-addr=127.0.0.1:9001",
             "--database-url=postgres://h/db",
             "--db-pool-size=3",
             "--db-acquire-timeout-ms=150",
@@ -168,6 +210,7 @@ mod tests {
         ])
         .unwrap();
         let pool = config.pool_options();
+        assert_eq!(config.grpc_addr.address().map(|a| a.port()), Some(9001));
         assert_eq!(
             (
                 config.http_addr.port(),
@@ -194,6 +237,7 @@ mod tests {
     fn bad_values_are_refused() {
         for args in [
             &["--http-addr=nowhere"][..],
+            &["--grpc-addr=nowhere"],
             &["--db-pool-size=0"],
             &["--http-workers=0"],
             &["--db-acquire-timeout-ms=-1"],
@@ -209,6 +253,14 @@ mod tests {
             &["--trusted-proxies=10.0.0.0/8,proxy.internal"],
         ] {
             assert!(parse(args).is_err(), "{args:?}");
+        }
+    }
+
+    #[test]
+    fn grpc_can_be_turned_off() {
+        for off in ["off", "OFF", " off "] {
+            let config = parse(&[&format!("--grpc-addr={off}")]).unwrap();
+            assert_eq!(config.grpc_addr, GrpcAddr::Off, "{off:?}");
         }
     }
 

@@ -14,5 +14,5 @@ pub mod logging;
 mod purge;
 mod startup;
 
-pub use config::Config;
+pub use config::{Config, GrpcAddr};
 pub use startup::Application;

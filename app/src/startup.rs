@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 
 use actix_web::HttpServer;
 use actix_web::dev::{Server, ServerHandle};
+use adapters::grpc::GrpcContext;
 use adapters::http::HttpContext;
 use adapters::inbound::{ClientRateLimit, CursorCodec, Health, RateLimiter, ServiceExecutor};
 use adapters::metrics::{PoolUsage, PrometheusMetrics};
@@ -27,10 +28,11 @@ const READINESS_TIMEOUT: Duration = Duration::from_secs(1);
 /// The longest pause between two start-up attempts to reach the database.
 const MAX_CONNECT_BACKOFF: Duration = Duration::from_secs(5);
 
-/// A built service: database migrated, socket bound, not yet serving.
+/// A built service: database migrated, sockets bound, HTTP not yet serving (gRPC, on its own runtime, already is).
 pub struct Application {
     server: Server,
     address: SocketAddr,
+    grpc: Option<GrpcServer>,
     health: Arc<Health>,
     grace: Duration,
     _purge: PurgeHandle,
@@ -54,11 +56,13 @@ impl Application {
         let (service, purge) = wire(&database, config, metrics.clone());
         let executor = Arc::new(executor_of(service, config)?);
         let cursors = Arc::new(CursorCodec::new(database.cursor_key()));
-        let mut context =
-            HttpContext::new(executor, Arc::clone(&health), cursors).with_metrics(metrics);
-        if let Some(limit) = rate_limit_of(config) {
-            context = context.with_rate_limit(limit);
-        }
+        let (context, grpc_context) = transport_contexts(TransportShared {
+            executor,
+            health: Arc::clone(&health),
+            cursors,
+            metrics,
+            rate_limit: rate_limit_of(config),
+        });
         let listener = TcpListener::bind(config.http_addr)
             .with_context(|| format!("cannot listen on {}", config.http_addr))?;
         let address = listener.local_addr()?;
@@ -72,30 +76,49 @@ impl Application {
             .workers(workers)
             .listen(listener)?
             .run();
+        let shutdown_timeout = Duration::from_secs(config.shutdown_timeout_secs);
+        let grpc = match config.grpc_addr.address() {
+            Some(address) => Some(GrpcServer::start(
+                address,
+                grpc_context,
+                workers,
+                shutdown_timeout,
+            )?),
+            None => {
+                log::info!("gRPC: off");
+                None
+            }
+        };
         let grace = Duration::from_secs(config.shutdown_grace_secs);
         let purge = purge::start(purge);
         Ok(Self {
             server,
             address,
+            grpc,
             health,
             grace,
             _purge: purge,
         })
     }
 
-    /// The port the service listens on.
+    /// The port the service listens on for HTTP.
     pub const fn port(&self) -> u16 {
         self.address.port()
     }
 
-    /// A handle that stops the server (gracefully with `stop(true)`).
+    /// The port the service listens on for gRPC, unless gRPC is off.
+    pub fn grpc_port(&self) -> Option<u16> {
+        self.grpc.as_ref().map(|grpc| grpc.address.port())
+    }
+
+    /// A handle that stops the HTTP server (gracefully with `stop(true)`); gRPC then stops too.
     pub fn handle(&self) -> ServerHandle {
         self.server.handle()
     }
 
-    /// Serves until SIGTERM or SIGINT, then drains: readiness fails at once, every route keeps serving for the grace
-    /// period (so load balancers take the instance out), then the server stops accepting, lets in-flight requests
-    /// finish and returns.
+    /// Serves until SIGTERM or SIGINT, then drains: readiness fails at once (`/readyz` and gRPC health), both
+    /// transports keep serving for the grace period (so load balancers take the instance out), then both stop
+    /// accepting, let in-flight requests finish and return.
     ///
     /// # Errors
     /// When the server fails.
@@ -103,6 +126,7 @@ impl Application {
         // Installed before the "listening" line, so a signal sent as soon as the service says it serves drains it.
         let signals = ShutdownSignals::install()?;
         let (handle, health, grace) = (self.server.handle(), Arc::clone(&self.health), self.grace);
+        let stop_grpc = self.grpc.as_ref().map(GrpcServer::stopper);
         actix_web::rt::spawn(async move {
             let signal = signals.recv().await;
             health.start_draining();
@@ -111,6 +135,9 @@ impl Application {
             );
             actix_web::rt::time::sleep(grace).await;
             log::info!("grace period over: no new connections; finishing in-flight requests");
+            if let Some(stop) = stop_grpc {
+                stop.send_replace(true);
+            }
             handle.stop(true).await;
         });
         self.run().await
@@ -120,9 +147,123 @@ impl Application {
     ///
     /// # Errors
     /// When the server fails.
-    pub async fn run(self) -> std::io::Result<()> {
+    pub async fn run(mut self) -> std::io::Result<()> {
         log::info!("listening on {}", self.address);
-        self.server.await
+        let served = self.server.await;
+        if let Some(grpc) = self.grpc.take() {
+            grpc.stop().await;
+        }
+        served
+    }
+}
+
+/// What both transports serve with: the same instances.
+struct TransportShared {
+    executor: Arc<ServiceExecutor>,
+    health: Arc<Health>,
+    cursors: Arc<CursorCodec>,
+    metrics: Arc<PrometheusMetrics>,
+    rate_limit: Option<Arc<ClientRateLimit>>,
+}
+
+/// The HTTP and the gRPC contexts over `shared`: one executor (and so one service with its decorators), one health,
+/// one cursor key, one registry, one rate limit (a client has one budget whichever transport it calls).
+fn transport_contexts(shared: TransportShared) -> (HttpContext, GrpcContext) {
+    let TransportShared {
+        executor,
+        health,
+        cursors,
+        metrics,
+        rate_limit,
+    } = shared;
+    let mut http = HttpContext::new(
+        Arc::clone(&executor),
+        Arc::clone(&health),
+        Arc::clone(&cursors),
+    )
+    .with_metrics(Arc::clone(&metrics));
+    let mut grpc = GrpcContext::new(executor, health, cursors).with_metrics(metrics);
+    if let Some(limit) = rate_limit {
+        http = http.with_rate_limit(Arc::clone(&limit));
+        grpc = grpc.with_rate_limit(limit);
+    }
+    (http, grpc)
+}
+
+/// The gRPC server, on a multi-threaded runtime of its own (actix's workers each run a single-threaded one).
+struct GrpcServer {
+    address: SocketAddr,
+    /// `Some` until dropped; shut down in the background, as a runtime may not block inside another's task.
+    runtime: Option<tokio::runtime::Runtime>,
+    stop: Arc<tokio::sync::watch::Sender<bool>>,
+    served: Option<tokio::task::JoinHandle<Result<(), Box<dyn std::error::Error + Send + Sync>>>>,
+    shutdown_timeout: Duration,
+}
+
+impl GrpcServer {
+    /// Binds `address` and serves on `workers` threads until stopped.
+    fn start(
+        address: SocketAddr,
+        context: GrpcContext,
+        workers: usize,
+        shutdown_timeout: Duration,
+    ) -> anyhow::Result<Self> {
+        let listener = TcpListener::bind(address)
+            .with_context(|| format!("cannot listen on {address} for gRPC"))?;
+        listener.set_nonblocking(true)?;
+        let address = listener.local_addr()?;
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(workers)
+            .thread_name("grpc")
+            .enable_all()
+            .build()
+            .context("cannot start the gRPC runtime")?;
+        let listener = {
+            let _entered = runtime.enter();
+            tokio::net::TcpListener::from_std(listener)?
+        };
+        let (stop, mut stopped) = tokio::sync::watch::channel(false);
+        let shutdown = async move {
+            let _stopped = stopped.wait_for(|stopped| *stopped).await;
+        };
+        let served = runtime.spawn(adapters::grpc::serve(listener, context, shutdown));
+        log::info!("serving gRPC on {address}");
+        Ok(Self {
+            address,
+            runtime: Some(runtime),
+            stop: Arc::new(stop),
+            served: Some(served),
+            shutdown_timeout,
+        })
+    }
+
+    /// What stops the server: `send_replace(true)`.
+    fn stopper(&self) -> Arc<tokio::sync::watch::Sender<bool>> {
+        Arc::clone(&self.stop)
+    }
+
+    /// Stops accepting, and waits for the calls in flight (at most the shutdown timeout).
+    async fn stop(mut self) {
+        self.stop.send_replace(true);
+        let Some(served) = self.served.take() else {
+            return;
+        };
+        match tokio::time::timeout(self.shutdown_timeout, served).await {
+            Ok(Ok(Ok(()))) => {}
+            Ok(Ok(Err(error))) => {
+                log::error!("gRPC server failed: {}", application::error_chain(&*error))
+            }
+            Ok(Err(error)) => log::error!("gRPC server stopped abnormally: {error}"),
+            Err(_) => log::warn!("gRPC calls still in flight after the shutdown timeout; cut off"),
+        }
+    }
+}
+
+impl Drop for GrpcServer {
+    fn drop(&mut self) {
+        if let Some(runtime) = self.runtime.take() {
+            runtime.shutdown_background();
+        }
     }
 }
 

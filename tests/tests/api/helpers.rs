@@ -6,8 +6,10 @@ use actix_web::dev::ServerHandle;
 use adapters::inbound::TrustedProxies;
 pub use adapters::persistence::test_database::TestDatabase;
 use app::logging::LogFormat;
-use app::{Application, Config};
+use app::{Application, Config, GrpcAddr};
 use serde_json::{Value, json};
+
+pub use crate::grpc_client::GrpcClient;
 
 /// A response, read completely.
 #[derive(Debug)]
@@ -53,6 +55,8 @@ impl Reply {
 /// The service, running on its own thread and actix system until dropped.
 pub struct TestApp {
     pub base_url: String,
+    /// The gRPC port, unless the configuration turned gRPC off.
+    pub grpc_port: Option<u16>,
     agent: ureq::Agent,
     handle: ServerHandle,
     thread: Option<JoinHandle<()>>,
@@ -68,6 +72,7 @@ impl TestApp {
     pub fn spawn_with(url: &str, edit: impl FnOnce(&mut Config)) -> Self {
         let mut config = Config {
             http_addr: "127.0.0.1:0".parse().unwrap(),
+            grpc_addr: GrpcAddr::On("127.0.0.1:0".parse().unwrap()),
             database_url: url.to_owned(),
             db_pool_size: 8,
             db_acquire_timeout_ms: 2000,
@@ -90,16 +95,15 @@ impl TestApp {
             actix_web::rt::System::new().block_on(async move {
                 match Application::build(&config) {
                     Ok(application) => {
-                        sender
-                            .send(Ok((application.port(), application.handle())))
-                            .unwrap();
+                        let ports = (application.port(), application.grpc_port());
+                        sender.send(Ok((ports, application.handle()))).unwrap();
                         application.run().await.unwrap();
                     }
                     Err(error) => sender.send(Err(format!("{error:#}"))).unwrap(),
                 }
             });
         });
-        let (port, handle) = receiver
+        let ((port, grpc_port), handle) = receiver
             .recv()
             .unwrap()
             .unwrap_or_else(|e| panic!("the service did not start: {e}"));
@@ -109,6 +113,7 @@ impl TestApp {
             .into();
         Self {
             base_url: format!("http://127.0.0.1:{port}"),
+            grpc_port,
             agent,
             handle,
             thread: Some(thread),
@@ -155,6 +160,11 @@ impl TestApp {
             headers,
             body,
         }
+    }
+
+    /// A new gRPC client of this service.
+    pub fn grpc(&self) -> GrpcClient {
+        GrpcClient::connect(self.grpc_port.expect("gRPC is on"))
     }
 
     /// `POST /orders` with a JSON body.

@@ -1,8 +1,9 @@
-//! End-to-end tests: the real service over HTTP against real databases (a fresh SQLite file and a fresh PostgreSQL
+//! End-to-end tests: the real service over HTTP and gRPC against real databases (a fresh SQLite file and a fresh PostgreSQL
 //! database per test), the binary's process behaviour, and the architecture's dependency rule. One test binary, so
 //! the dependency graph links once.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, missing_docs)]
 
+mod grpc_client;
 mod helpers;
 
 mod architecture;
@@ -10,6 +11,7 @@ mod bad_input;
 mod change_status;
 mod create_order;
 mod get_order;
+mod grpc;
 mod idempotency;
 mod list_orders;
 mod metrics;

@@ -54,6 +54,7 @@ pub(crate) fn start(database_url: &str, env: &[(&str, &str)]) -> Process {
     command
         .env_clear()
         .env("HTTP_ADDR", "127.0.0.1:0")
+        .env("GRPC_ADDR", "127.0.0.1:0")
         .env("DATABASE_URL", database_url)
         .env("RUST_LOG", "info");
     command
@@ -216,6 +217,7 @@ fn bad_configuration_exits_non_zero_with_one_clear_line() {
         let output = Command::new(ordersvc())
             .env_clear()
             .env("HTTP_ADDR", "127.0.0.1:0")
+            .env("GRPC_ADDR", "127.0.0.1:0")
             .env("RUST_LOG", "off")
             .env("DB_CONNECT_TIMEOUT_SECS", "1")
             .env(name, value)
@@ -268,6 +270,7 @@ fn at_start_the_service_waits_for_an_unreachable_database() {
         .env_clear()
         .envs([
             ("HTTP_ADDR", "127.0.0.1:0"),
+            ("GRPC_ADDR", "127.0.0.1:0"),
             ("DATABASE_URL", url.as_str()),
             ("RUST_LOG", "warn,app=info"),
             ("SHUTDOWN_GRACE_SECS", "0"),

@@ -1,0 +1,252 @@
+//! The call layer: wraps every gRPC call (orders, health and reflection alike), as the HTTP request middleware wraps
+//! every request. It chooses the call's request id (the client's `x-request-id` when sane, a new one otherwise),
+//! hands it to the endpoint and echoes it in the response metadata, and at the end of the call writes one access
+//! log line (method, code, duration, request id, peer) and counts the call in the metrics.
+//!
+//! A unary call's final code is in its trailers (or, for an error, in the response headers alone), so the line is
+//! written when the trailers pass; a call that never finishes (the client hung up) is logged as `CANCELLED`.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Instant;
+
+use http::header::HeaderValue;
+use http::{HeaderMap, Request, Response};
+use http_body::{Body, Frame, SizeHint};
+use tonic::Code;
+use tonic::transport::server::TcpConnectInfo;
+
+use crate::inbound::{RequestId, X_REQUEST_ID};
+use crate::metrics::PrometheusMetrics;
+
+/// The methods counted by name; any other path is counted as `other`, so a client cannot create series at will.
+const KNOWN_METHODS: [&str; 8] = [
+    "/orders.v1.OrderService/CreateOrder",
+    "/orders.v1.OrderService/GetOrder",
+    "/orders.v1.OrderService/ChangeStatus",
+    "/orders.v1.OrderService/ListOrders",
+    "/grpc.health.v1.Health/Check",
+    "/grpc.health.v1.Health/Watch",
+    "/grpc.reflection.v1.ServerReflection/ServerReflectionInfo",
+    "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+];
+
+/// The services machines call every few seconds (probes) or tools call to explore: a success is logged at `debug`.
+const OPERATIONAL_SERVICES: [&str; 3] = [
+    "/grpc.health.v1.Health/",
+    "/grpc.reflection.v1.",
+    "/grpc.reflection.v1alpha.",
+];
+
+/// The layer, for `Server::builder().layer(..)`.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CallLayer {
+    pub(crate) metrics: Option<Arc<PrometheusMetrics>>,
+}
+
+impl<S> tower::Layer<S> for CallLayer {
+    type Service = CallLog<S>;
+
+    fn layer(&self, inner: S) -> Self::Service {
+        CallLog {
+            inner,
+            metrics: self.metrics.clone(),
+        }
+    }
+}
+
+/// The service the layer makes of the router.
+#[derive(Debug, Clone)]
+pub(crate) struct CallLog<S> {
+    inner: S,
+    metrics: Option<Arc<PrometheusMetrics>>,
+}
+
+impl<S, ReqBody, ResBody> tower::Service<Request<ReqBody>> for CallLog<S>
+where
+    S: tower::Service<Request<ReqBody>, Response = Response<ResBody>> + Clone + Send + 'static,
+    S::Future: Send + 'static,
+    ReqBody: Send + 'static,
+    ResBody: Body + Unpin + Send + 'static,
+{
+    type Response = Response<LoggedBody<ResBody>>;
+    type Error = S::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>> + Send>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
+        // The service that was driven to readiness serves this call; a clone waits for the next.
+        let clone = self.inner.clone();
+        let mut inner = std::mem::replace(&mut self.inner, clone);
+        let request_id = request
+            .headers()
+            .get(X_REQUEST_ID)
+            .and_then(|value| RequestId::from_client(value.as_bytes()))
+            .unwrap_or_else(RequestId::generate);
+        request.extensions_mut().insert(request_id.clone());
+        let peer = request
+            .extensions()
+            .get::<TcpConnectInfo>()
+            .and_then(TcpConnectInfo::remote_addr)
+            .map(|peer| peer.to_string());
+        let call = Call {
+            method: request.uri().path().to_owned(),
+            started: Instant::now(),
+            request_id,
+            peer,
+            metrics: self.metrics.clone(),
+            finished: false,
+        };
+        Box::pin(async move {
+            let mut response = inner.call(request).await?;
+            if let Ok(value) = HeaderValue::from_str(call.request_id.as_str()) {
+                response.headers_mut().insert(X_REQUEST_ID, value);
+            }
+            // An error answer has its code in the headers and no trailers; a success has it in the trailers.
+            let call = match code_in(response.headers()) {
+                Some(code) => {
+                    call.finish(code);
+                    None
+                }
+                None => Some(call),
+            };
+            Ok(response.map(|body| LoggedBody { inner: body, call }))
+        })
+    }
+}
+
+/// The response body, which writes the call's line when its trailers pass.
+#[derive(Debug)]
+pub(crate) struct LoggedBody<B> {
+    inner: B,
+    call: Option<Call>,
+}
+
+impl<B: Body + Unpin> Body for LoggedBody<B> {
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<Frame<Self::Data>, Self::Error>>> {
+        let this = &mut *self;
+        let polled = Pin::new(&mut this.inner).poll_frame(cx);
+        let code = match &polled {
+            Poll::Ready(Some(Ok(frame))) => frame
+                .trailers_ref()
+                .map(|trailers| code_in(trailers).unwrap_or(Code::Unknown)),
+            Poll::Ready(Some(Err(_))) => Some(Code::Internal),
+            Poll::Ready(None) => Some(Code::Unknown),
+            Poll::Pending => None,
+        };
+        if let Some(code) = code
+            && let Some(call) = this.call.take()
+        {
+            call.finish(code);
+        }
+        polled
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+/// One call, until its line is written.
+#[derive(Debug)]
+struct Call {
+    method: String,
+    started: Instant,
+    request_id: RequestId,
+    peer: Option<String>,
+    metrics: Option<Arc<PrometheusMetrics>>,
+    finished: bool,
+}
+
+impl Call {
+    fn finish(mut self, code: Code) {
+        self.record(code);
+    }
+
+    fn record(&mut self, code: Code) {
+        if std::mem::replace(&mut self.finished, true) {
+            return;
+        }
+        let elapsed = self.started.elapsed();
+        let name = code_name(code);
+        if let Some(metrics) = &self.metrics {
+            let method = KNOWN_METHODS
+                .iter()
+                .find(|known| **known == self.method)
+                .copied()
+                .unwrap_or("other");
+            metrics.observe_grpc_call(method, name, elapsed);
+        }
+        let operational = OPERATIONAL_SERVICES
+            .iter()
+            .any(|service| self.method.starts_with(service));
+        let level = if code == Code::Ok && operational {
+            log::Level::Debug
+        } else {
+            log::Level::Info
+        };
+        let duration_ms = (elapsed.as_secs_f64() * 1_000_000.0).round() / 1000.0;
+        log::log!(
+            target: "access",
+            level,
+            transport = "grpc",
+            method = self.method.as_str(),
+            code = name,
+            duration_ms = duration_ms,
+            request_id = self.request_id.as_str(),
+            peer = self.peer.as_deref().unwrap_or("-");
+            ""
+        );
+    }
+}
+
+impl Drop for Call {
+    /// A call dropped before its end: the client hung up (or its deadline passed on the way).
+    fn drop(&mut self) {
+        self.record(Code::Cancelled);
+    }
+}
+
+/// The `grpc-status` in `headers` (or trailers), if there is one.
+fn code_in(headers: &HeaderMap) -> Option<Code> {
+    let value = headers.get("grpc-status")?.to_str().ok()?;
+    value.parse::<i32>().ok().map(Code::from_i32)
+}
+
+/// The code's name, as the gRPC specification writes it: `NOT_FOUND`.
+pub(crate) const fn code_name(code: Code) -> &'static str {
+    match code {
+        Code::Ok => "OK",
+        Code::Cancelled => "CANCELLED",
+        Code::Unknown => "UNKNOWN",
+        Code::InvalidArgument => "INVALID_ARGUMENT",
+        Code::DeadlineExceeded => "DEADLINE_EXCEEDED",
+        Code::NotFound => "NOT_FOUND",
+        Code::AlreadyExists => "ALREADY_EXISTS",
+        Code::PermissionDenied => "PERMISSION_DENIED",
+        Code::ResourceExhausted => "RESOURCE_EXHAUSTED",
+        Code::FailedPrecondition => "FAILED_PRECONDITION",
+        Code::Aborted => "ABORTED",
+        Code::OutOfRange => "OUT_OF_RANGE",
+        Code::Unimplemented => "UNIMPLEMENTED",
+        Code::Internal => "INTERNAL",
+        Code::Unavailable => "UNAVAILABLE",
+        Code::DataLoss => "DATA_LOSS",
+        Code::Unauthenticated => "UNAUTHENTICATED",
+    }
+}

@@ -1,0 +1,116 @@
+//! The gRPC endpoints of `orders.v1.OrderService`: each decodes its message into the shared requests, runs one
+//! service call on the executor, and encodes the result, like an HTTP handler (Go kit's endpoint, decode and encode
+//! in one function). Errors become a status with `google.rpc` details ([`status_of`]).
+
+use std::sync::Arc;
+
+use tonic::{Request, Response, Status};
+
+use super::messages;
+use super::metadata::{context_of, forwarded_of, idempotency_key_of};
+use super::proto::orders::v1 as pb;
+use super::proto::orders::v1::order_service_server::OrderService as OrderServiceEndpoints;
+use super::status::status_of;
+use crate::inbound::{ClientRateLimit, CursorCodec, Failure, RequestContext, ServiceExecutor};
+
+/// The endpoints over the executor every transport shares.
+#[derive(Debug, Clone)]
+pub(crate) struct GrpcOrderService {
+    pub(crate) executor: Arc<ServiceExecutor>,
+    pub(crate) cursors: Arc<CursorCodec>,
+    pub(crate) rate_limit: Option<Arc<ClientRateLimit>>,
+}
+
+impl GrpcOrderService {
+    /// The call's context, once its client is within its rate limit.
+    fn admit<T>(&self, request: &Request<T>) -> Result<RequestContext, Status> {
+        let context = context_of(request);
+        if let (Some(limit), Some(peer)) = (&self.rate_limit, request.remote_addr()) {
+            let forwarded = forwarded_of(request.metadata());
+            limit
+                .admit(peer.ip(), forwarded, context.request_id())
+                .map_err(|refused| fail(&context, &refused))?;
+        }
+        Ok(context)
+    }
+}
+
+/// `failure` as the status of the call in `context`.
+fn fail(context: &RequestContext, failure: &Failure) -> Status {
+    status_of(failure, context.request_id())
+}
+
+#[tonic::async_trait]
+impl OrderServiceEndpoints for GrpcOrderService {
+    async fn create_order(
+        &self,
+        request: Request<pb::CreateOrderRequest>,
+    ) -> Result<Response<pb::CreateOrderResponse>, Status> {
+        let context = self.admit(&request)?;
+        let key = idempotency_key_of(&request).map_err(|failure| fail(&context, &failure))?;
+        let command = messages::place_order(request.into_inner(), key);
+        let placed = self
+            .executor
+            .run(&context, move |service| service.place_order(command))
+            .await
+            .map_err(|failure| fail(&context, &failure))?;
+        Ok(Response::new(pb::CreateOrderResponse {
+            id: placed.id.to_string(),
+            replayed: placed.replayed,
+        }))
+    }
+
+    async fn get_order(
+        &self,
+        request: Request<pb::GetOrderRequest>,
+    ) -> Result<Response<pb::GetOrderResponse>, Status> {
+        let context = self.admit(&request)?;
+        let id = request
+            .into_inner()
+            .id
+            .parse()
+            .map_err(|error| fail(&context, &Failure::from(error)))?;
+        let order = self
+            .executor
+            .run(&context, move |service| service.find_order(&id))
+            .await
+            .map_err(|failure| fail(&context, &failure))?;
+        Ok(Response::new(pb::GetOrderResponse {
+            order: Some(messages::order(&order)),
+        }))
+    }
+
+    async fn change_status(
+        &self,
+        request: Request<pb::ChangeStatusRequest>,
+    ) -> Result<Response<pb::ChangeStatusResponse>, Status> {
+        let context = self.admit(&request)?;
+        let command = messages::status_change(request.into_inner())
+            .and_then(|change| change.into_command())
+            .map_err(|failure| fail(&context, &failure))?;
+        let order = self
+            .executor
+            .run(&context, move |service| service.change_status(command))
+            .await
+            .map_err(|failure| fail(&context, &failure))?;
+        Ok(Response::new(pb::ChangeStatusResponse {
+            order: Some(messages::order(&order)),
+        }))
+    }
+
+    async fn list_orders(
+        &self,
+        request: Request<pb::ListOrdersRequest>,
+    ) -> Result<Response<pb::ListOrdersResponse>, Status> {
+        let context = self.admit(&request)?;
+        let query = messages::listing(request.into_inner())
+            .into_query(&self.cursors)
+            .map_err(|failure| fail(&context, &failure))?;
+        let page = self
+            .executor
+            .run(&context, move |service| service.list_orders(query))
+            .await
+            .map_err(|failure| fail(&context, &failure))?;
+        Ok(Response::new(messages::page(&page, &self.cursors)))
+    }
+}

@@ -1,0 +1,139 @@
+//! The gRPC transport (Go kit's `transport/grpc`), on tonic: `orders.v1.OrderService` from
+//! `proto/orders/v1/orders.proto`, beside `grpc.health.v1.Health` and server reflection (v1 and v1alpha), on one
+//! port, over the same [`ServiceExecutor`] (and so the same service and decorators) as HTTP.
+//!
+//! Like [`http`](crate::http), it is a thin layer over [`inbound`](crate::inbound): [`endpoints`] decode messages
+//! into the shared requests and run one call each, [`status`] maps a failure's stable code to a gRPC status with
+//! `google.rpc` details, and the call layer gives every call a request id, an access log line and its metrics.
+
+mod call_log;
+mod endpoints;
+mod health;
+mod messages;
+mod metadata;
+pub mod proto;
+mod status;
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tonic::transport::Server;
+use tonic::transport::server::TcpIncoming;
+
+pub use status::{ERROR_DOMAIN, grpc_code};
+
+use self::call_log::CallLayer;
+use self::endpoints::GrpcOrderService;
+use self::health::LiveHealth;
+use self::proto::ORDERS_DESCRIPTOR;
+use self::proto::orders::v1::order_service_server::OrderServiceServer;
+use crate::http::BODY_LIMIT;
+use crate::inbound::{ClientRateLimit, CursorCodec, Health, ServiceExecutor};
+use crate::metrics::PrometheusMetrics;
+
+/// The most calls one connection may have in flight at once.
+const MAX_CONCURRENT_STREAMS: u32 = 128;
+
+/// The largest header list (metadata) a call may send, in bytes.
+const MAX_HEADER_LIST_SIZE: u32 = 16 * 1024;
+
+/// How often an idle connection is pinged, and how long the answer may take before the connection is closed.
+const KEEPALIVE: (Duration, Duration) = (Duration::from_secs(30), Duration::from_secs(10));
+
+/// The largest response message, in bytes: a full page of the largest orders fits.
+const MAX_RESPONSE_SIZE: usize = 16 * 1024 * 1024;
+
+/// What the gRPC transport serves with: the same instances as the HTTP transport's.
+#[derive(Debug, Clone)]
+pub struct GrpcContext {
+    executor: Arc<ServiceExecutor>,
+    health: Arc<Health>,
+    cursors: Arc<CursorCodec>,
+    metrics: Option<Arc<PrometheusMetrics>>,
+    rate_limit: Option<Arc<ClientRateLimit>>,
+}
+
+impl GrpcContext {
+    /// The order service (through the executor every transport shares), the instance's health behind the health
+    /// service, and the listing cursors' codec; no metrics, no rate limit.
+    pub fn new(
+        executor: Arc<ServiceExecutor>,
+        health: Arc<Health>,
+        cursors: Arc<CursorCodec>,
+    ) -> Self {
+        Self {
+            executor,
+            health,
+            cursors,
+            metrics: None,
+            rate_limit: None,
+        }
+    }
+
+    /// Counts every call in `metrics` (which `GET /metrics` serves).
+    #[must_use]
+    pub fn with_metrics(mut self, metrics: Arc<PrometheusMetrics>) -> Self {
+        self.metrics = Some(metrics);
+        self
+    }
+
+    /// Limits every client of the order service by `limit` (shared with HTTP: a client has one budget).
+    #[must_use]
+    pub fn with_rate_limit(mut self, limit: Arc<ClientRateLimit>) -> Self {
+        self.rate_limit = Some(limit);
+        self
+    }
+}
+
+/// The reflection services could not be built from the descriptors (a build fault).
+#[derive(Debug, thiserror::Error)]
+#[error("the gRPC reflection service cannot be built")]
+pub struct ReflectionError(#[source] tonic_reflection::server::Error);
+
+/// Serves every gRPC service on `listener` until `shutdown` completes; then stops accepting connections, lets the
+/// calls in flight finish and returns.
+///
+/// # Errors
+/// [`ReflectionError`] before serving; the server's error (boxed) when serving fails.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    context: GrpcContext,
+    shutdown: impl Future<Output = ()> + Send,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
+    let orders = OrderServiceServer::new(GrpcOrderService {
+        executor: Arc::clone(&context.executor),
+        cursors: context.cursors,
+        rate_limit: context.rate_limit,
+    })
+    .max_decoding_message_size(BODY_LIMIT)
+    .max_encoding_message_size(MAX_RESPONSE_SIZE);
+    let health = tonic_health::pb::health_server::HealthServer::new(LiveHealth {
+        health: context.health,
+        executor: context.executor,
+    });
+    let reflection = || {
+        tonic_reflection::server::Builder::configure()
+            .register_encoded_file_descriptor_set(ORDERS_DESCRIPTOR)
+            .register_encoded_file_descriptor_set(tonic_health::pb::FILE_DESCRIPTOR_SET)
+    };
+    let reflection_v1 = reflection().build_v1().map_err(ReflectionError)?;
+    let reflection_v1alpha = reflection().build_v1alpha().map_err(ReflectionError)?;
+    let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
+    Server::builder()
+        .accept_http1(false)
+        .max_concurrent_streams(MAX_CONCURRENT_STREAMS)
+        .http2_max_header_list_size(MAX_HEADER_LIST_SIZE)
+        .http2_keepalive_interval(Some(KEEPALIVE.0))
+        .http2_keepalive_timeout(Some(KEEPALIVE.1))
+        .layer(CallLayer {
+            metrics: context.metrics,
+        })
+        .add_service(orders)
+        .add_service(health)
+        .add_service(reflection_v1)
+        .add_service(reflection_v1alpha)
+        .serve_with_incoming_shutdown(incoming, shutdown)
+        .await?;
+    Ok(())
+}

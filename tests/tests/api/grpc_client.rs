@@ -1,0 +1,144 @@
+//! `GrpcClient`: a blocking gRPC client of one `TestApp`, on a runtime of its own, with helpers to read the
+//! `google.rpc` details of an error.
+
+use std::future::Future;
+
+use adapters::grpc::proto::orders::v1 as pb;
+use adapters::grpc::proto::orders::v1::order_service_client::OrderServiceClient;
+use tonic::transport::Channel;
+use tonic::{Request, Response, Status};
+use tonic_health::pb::health_check_response::ServingStatus;
+use tonic_health::pb::health_client::HealthClient;
+use tonic_types::StatusExt;
+
+/// A client of the service's gRPC port. Each call blocks until it is answered.
+pub struct GrpcClient {
+    runtime: tokio::runtime::Runtime,
+    channel: Channel,
+}
+
+impl GrpcClient {
+    /// Connects to `127.0.0.1:port`.
+    pub fn connect(port: u16) -> Self {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let channel = runtime
+            .block_on(
+                Channel::from_shared(format!("http://127.0.0.1:{port}"))
+                    .unwrap()
+                    .connect(),
+            )
+            .unwrap();
+        Self { runtime, channel }
+    }
+
+    /// Runs `future` to its end on the client's runtime.
+    pub fn block_on<F: Future>(&self, future: F) -> F::Output {
+        self.runtime.block_on(future)
+    }
+
+    /// The order service's client, over this connection.
+    pub fn orders(&self) -> OrderServiceClient<Channel> {
+        OrderServiceClient::new(self.channel.clone())
+    }
+
+    pub fn create(
+        &self,
+        request: impl tonic::IntoRequest<pb::CreateOrderRequest>,
+    ) -> Result<Response<pb::CreateOrderResponse>, Status> {
+        self.block_on(self.orders().create_order(request))
+    }
+
+    pub fn get(&self, id: &str) -> Result<Response<pb::GetOrderResponse>, Status> {
+        self.block_on(
+            self.orders()
+                .get_order(pb::GetOrderRequest { id: id.to_owned() }),
+        )
+    }
+
+    pub fn change_status(
+        &self,
+        request: impl tonic::IntoRequest<pb::ChangeStatusRequest>,
+    ) -> Result<Response<pb::ChangeStatusResponse>, Status> {
+        self.block_on(self.orders().change_status(request))
+    }
+
+    pub fn list(
+        &self,
+        request: impl tonic::IntoRequest<pb::ListOrdersRequest>,
+    ) -> Result<Response<pb::ListOrdersResponse>, Status> {
+        self.block_on(self.orders().list_orders(request))
+    }
+
+    /// Places a valid order ([`grpc_order`]) and returns its id.
+    pub fn place(&self) -> String {
+        self.create(grpc_order()).unwrap().into_inner().id
+    }
+
+    /// What `grpc.health.v1.Health/Check` says of `service`.
+    pub fn health(&self, service: &str) -> Result<ServingStatus, Status> {
+        let mut client = HealthClient::new(self.channel.clone());
+        let request = tonic_health::pb::HealthCheckRequest {
+            service: service.to_owned(),
+        };
+        let response = self.block_on(client.check(request))?;
+        Ok(response.into_inner().status())
+    }
+}
+
+/// The order of `helpers::order_json` as a message: 2 x 9.99 + 1 x 0.50.
+pub fn grpc_order() -> pb::CreateOrderRequest {
+    let item = |code: &str, name: &str, cents, quantity| pb::OrderItem {
+        product_code: code.into(),
+        name: name.into(),
+        unit_price_cents: cents,
+        quantity,
+    };
+    pb::CreateOrderRequest {
+        customer_id: "customer-42".into(),
+        restaurant_id: "restaurant-7".into(),
+        order_items: vec![
+            item("pizza-margherita", "Margherita", 999, 2),
+            item("soda", "Soda", 50, 1),
+        ],
+    }
+}
+
+/// `message` with the metadata `pairs`.
+pub fn with_metadata<T>(message: T, pairs: &[(&'static str, &str)]) -> Request<T> {
+    let mut request = Request::new(message);
+    for (name, value) in pairs {
+        request.metadata_mut().append(*name, value.parse().unwrap());
+    }
+    request
+}
+
+/// The `ErrorInfo` reason of an error (the HTTP problem's code), asserting its domain.
+pub fn reason(status: &Status) -> String {
+    let info = status
+        .get_details_error_info()
+        .unwrap_or_else(|| panic!("no ErrorInfo in {status:?}"));
+    assert_eq!(info.domain, "ordersvc");
+    info.reason
+}
+
+/// The field paths of an error's `BadRequest` violations, in order (empty without one).
+pub fn violations(status: &Status) -> Vec<(String, String)> {
+    status
+        .get_details_bad_request()
+        .map(|bad| {
+            bad.field_violations
+                .into_iter()
+                .map(|v| (v.field, v.description))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The `RetryInfo` delay of an error, in whole seconds (rounded up), if it has one.
+pub fn retry_after_secs(status: &Status) -> Option<u64> {
+    let delay = status.get_details_retry_info()?.retry_delay?;
+    Some(delay.as_secs() + u64::from(delay.subsec_nanos() > 0))
+}
