@@ -2,14 +2,19 @@
 //!
 //! - [`persistence`]: the `OrderRepository` port implemented with diesel over an r2d2 pool, on PostgreSQL or SQLite
 //!   (Go kit's `cockroachdb/`).
-//! - [`http`]: the actix-web transport over the `OrderService` port: routes, DTOs, problem+json errors, request ids
-//!   and the access log (Go kit's `transport/` endpoints and `transport/http`).
+//! - [`inbound`]: what every driving adapter shares, knowing no transport: the request context, the executor that
+//!   runs the blocking service calls, failures and their stable codes, the rate limit, cursors, health, and the
+//!   rules that turn a client's fields into commands.
+//! - [`http`]: the actix-web transport over it: routes, DTOs, problem+json errors and the access log (Go kit's
+//!   `transport/` endpoints and `transport/http`).
+//! - [`grpc`]: the tonic transport over it: `orders.v1.OrderService`, health and reflection (Go kit's
+//!   `transport/grpc`).
 //! - [`metrics`]: the `Metrics` port and the HTTP request metrics in one Prometheus registry, served at
 //!   `GET /metrics`.
 //! - [`system`]: the `Clock` and `IdGenerator` ports over the system clock and UUID v7.
 //!
-//! **May depend on**: `domain`, `application`, and the IO crates (diesel, r2d2, actix-web, serde). It is the only
-//! crate that knows SQL, JSON or HTTP status codes. **Must not** be depended on by `domain` or `application`.
+//! **May depend on**: `domain`, `application`, and the IO crates (diesel, r2d2, actix-web, tonic, serde). It is the
+//! only crate that knows SQL, JSON, protobuf or status codes. **Must not** be depended on by `domain` or `application`.
 
 pub mod grpc;
 pub mod http;

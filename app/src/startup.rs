@@ -254,7 +254,10 @@ impl GrpcServer {
                 log::error!("gRPC server failed: {}", application::error_chain(&*error))
             }
             Ok(Err(error)) => log::error!("gRPC server stopped abnormally: {error}"),
-            Err(_) => log::warn!("gRPC calls still in flight after the shutdown timeout; cut off"),
+            Err(_) => log::warn!(
+                "gRPC connections still open after the shutdown timeout (calls in flight, or clients that did not \
+                 answer the server's last ping); closed"
+            ),
         }
     }
 }

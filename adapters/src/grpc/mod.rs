@@ -2,8 +2,8 @@
 //! `proto/orders/v1/orders.proto`, beside `grpc.health.v1.Health` and server reflection (v1 and v1alpha), on one
 //! port, over the same [`ServiceExecutor`] (and so the same service and decorators) as HTTP.
 //!
-//! Like [`http`](crate::http), it is a thin layer over [`inbound`](crate::inbound): [`endpoints`] decode messages
-//! into the shared requests and run one call each, [`status`] maps a failure's stable code to a gRPC status with
+//! Like [`http`](crate::http), it is a thin layer over [`inbound`](crate::inbound): `endpoints` decode messages
+//! into the shared requests and run one call each, `status` maps a failure's stable code to a gRPC status with
 //! `google.rpc` details, and the call layer gives every call a request id, an access log line and its metrics.
 
 mod call_log;

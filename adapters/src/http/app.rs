@@ -57,7 +57,7 @@ impl HttpContext {
     }
 }
 
-/// The whole HTTP API: the routes of [`endpoints`] (orders, health probes, metrics, the API document and its
+/// The whole HTTP API: the routes of the route table (orders, health probes, metrics, the API document and its
 /// reference page), the request id and access log middleware, the rate limit (when the context has one), and
 /// problem responses for unknown paths (404) and methods (405).
 ///

@@ -176,15 +176,6 @@ impl Failure {
         }
     }
 
-    /// The same failure told with another `detail` (when the transport knows better what the client did).
-    #[must_use]
-    pub fn with_detail(self, detail: impl Into<String>) -> Self {
-        Self {
-            detail: detail.into(),
-            ..self
-        }
-    }
-
     /// The stable code.
     pub const fn code(&self) -> ErrorCode {
         self.code

@@ -86,6 +86,27 @@ impl GrpcClient {
         let response = self.block_on(client.check(request))?;
         Ok(response.into_inner().status())
     }
+
+    /// What `grpc.health.v1.Health/Check` says of the whole server, asked with a deadline of `timeout`.
+    pub fn health_within(&self, timeout: std::time::Duration) -> Result<ServingStatus, Status> {
+        let mut client = HealthClient::new(self.channel.clone());
+        let mut request = Request::new(tonic_health::pb::HealthCheckRequest::default());
+        request.set_timeout(timeout);
+        let response = self.block_on(client.check(request))?;
+        Ok(response.into_inner().status())
+    }
+
+    /// The connection, for clients of the other services on the port (reflection, health).
+    pub fn channel(&self) -> Channel {
+        self.channel.clone()
+    }
+}
+
+/// The `x-request-id` of a response's or an error's metadata.
+pub fn request_id_in(metadata: &tonic::metadata::MetadataMap) -> Option<String> {
+    metadata
+        .get("x-request-id")
+        .map(|value| value.to_str().unwrap().to_owned())
 }
 
 /// The order of `helpers::order_json` as a message: 2 x 9.99 + 1 x 0.50.

@@ -31,11 +31,12 @@ fn ordersvc() -> PathBuf {
         .clone()
 }
 
-/// A running `ordersvc` process, the port it logged, and its log lines. Dropping it kills the process, so a test
-/// that fails half-way leaves none behind.
+/// A running `ordersvc` process, the ports it logged (HTTP, and gRPC unless it is off), and its log lines. Dropping
+/// it kills the process, so a test that fails half-way leaves none behind.
 pub(crate) struct Process {
     pub(crate) child: Child,
-    port: u16,
+    pub(crate) port: u16,
+    pub(crate) grpc_port: Option<u16>,
     pub(crate) logs: mpsc::Receiver<String>,
 }
 
@@ -72,17 +73,35 @@ pub(crate) fn start(database_url: &str, env: &[(&str, &str)]) -> Process {
             let _ = lines.send(line);
         }
     });
-    let line = wait_for_line(&logs, "listening on ", Duration::from_secs(30));
-    // `listening on 127.0.0.1:PORT`, at the end of a text line or inside a JSON string.
-    let address = line
-        .split("listening on ")
+    // gRPC starts serving before HTTP, so its line comes first.
+    let mut grpc_port = None;
+    let line = loop {
+        let line = wait_for_line(&logs, "", Duration::from_secs(30));
+        if line.contains("serving gRPC on ") {
+            grpc_port = Some(port_after(&line, "serving gRPC on "));
+        }
+        if line.contains("listening on ") {
+            break line;
+        }
+    };
+    let port = port_after(&line, "listening on ");
+    Process {
+        child,
+        port,
+        grpc_port,
+        logs,
+    }
+}
+
+/// The port of the address after `needle` in `line`: `listening on 127.0.0.1:PORT`, at the end of a text line or
+/// inside a JSON string.
+fn port_after(line: &str, needle: &str) -> u16 {
+    line.split(needle)
         .nth(1)
-        .and_then(|rest| rest.split(['"', ' ']).next());
-    let port = address
+        .and_then(|rest| rest.split(['"', ' ']).next())
         .and_then(|address| address.rsplit(':').next())
         .and_then(|port| port.parse().ok())
-        .unwrap_or_else(|| panic!("no port in {line:?}"));
-    Process { child, port, logs }
+        .unwrap_or_else(|| panic!("no port in {line:?}"))
 }
 
 /// The first log line containing `needle`, waiting at most `timeout`.

@@ -48,8 +48,10 @@ impl TcpProxy {
 
     /// Closes every forwarded connection and refuses new ones until [`TcpProxy::restore`].
     pub fn cut(&self) {
+        // Under the lock `forward` registers a connection with, so none can slip in between the flag and the close.
+        let mut open = self.shared.open.lock().unwrap();
         self.shared.cut.store(true, Ordering::SeqCst);
-        for stream in self.shared.open.lock().unwrap().drain(..) {
+        for stream in open.drain(..) {
             let _ = stream.shutdown(Shutdown::Both);
         }
     }
@@ -63,6 +65,12 @@ impl TcpProxy {
 fn forward(client: TcpStream, shared: &Shared) -> io::Result<()> {
     let server = TcpStream::connect(&shared.upstream)?;
     let mut open = shared.open.lock().unwrap();
+    // A cut that came while the upstream connection was being made closes this one too.
+    if shared.cut.load(Ordering::SeqCst) {
+        let _ = client.shutdown(Shutdown::Both);
+        let _ = server.shutdown(Shutdown::Both);
+        return Ok(());
+    }
     open.extend([client.try_clone()?, server.try_clone()?]);
     for (mut from, mut to) in [(client.try_clone()?, server.try_clone()?), (server, client)] {
         std::thread::spawn(move || {
