@@ -9,18 +9,26 @@ use actix_web::web::{self, Bytes};
 use utoipa_swagger_ui::Config;
 
 use super::error::ApiError;
-use super::openapi;
 
 /// The page at `/docs`. Its assets are relative to `/docs/`, and the document's URL (in the initializer) is relative
 /// to the page, so it also works behind a proxy that mounts the service under a prefix.
 const PAGE: &str = include_str!("api_docs/page.html");
 
-/// The document, serialized once: it is a function of the code alone.
-static DOCUMENT: LazyLock<Result<Bytes, String>> = LazyLock::new(|| {
-    serde_json::to_vec(&openapi::document())
-        .map(Bytes::from)
-        .map_err(|error| error.to_string())
-});
+/// The API document as served: serialized once (it is a function of the code alone) by the app, which hands it to
+/// the handler, since the document is built from the route table that lists this handler.
+#[derive(Debug)]
+pub(crate) struct ApiDocument(Result<Bytes, String>);
+
+impl ApiDocument {
+    /// `document` as JSON.
+    pub(crate) fn new(document: &utoipa::openapi::OpenApi) -> Self {
+        Self(
+            serde_json::to_vec(document)
+                .map(Bytes::from)
+                .map_err(|error| error.to_string()),
+        )
+    }
+}
 
 /// Swagger UI's settings: where the document is, and no online validator (its badge would be fetched from the
 /// internet on every view).
@@ -40,8 +48,11 @@ static SWAGGER_CONFIG: LazyLock<Arc<Config<'static>>> = LazyLock::new(|| {
     path = "/openapi.json",
     responses((status = 200, description = "The OpenAPI document.", body = Object))
 )]
-pub(crate) async fn openapi_json() -> Result<HttpResponse, ApiError> {
-    let document = DOCUMENT
+pub(crate) async fn openapi_json(
+    document: web::Data<ApiDocument>,
+) -> Result<HttpResponse, ApiError> {
+    let document = document
+        .0
         .as_ref()
         .map_err(|error| ApiError::internal(error.clone()))?;
     Ok(HttpResponse::Ok()

@@ -1,17 +1,22 @@
 //! The assembled actix `App`: the route table's routes, the middleware, and the fallbacks.
 
-use std::sync::Arc;
+use std::sync::{Arc, LazyLock};
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{ServiceFactory, ServiceRequest, ServiceResponse};
 use actix_web::middleware::{Condition, from_fn};
 use actix_web::{App, HttpResponse, Resource, Route, web};
 
+use super::api_docs::ApiDocument;
 use super::error::ApiError;
 use super::middleware::request_context;
 use super::rate_limit::enforce_rate_limit;
 use super::route_table::{Endpoint, actix_method, endpoints};
 use crate::inbound::{ClientRateLimit, CursorCodec, Health, ServiceExecutor};
+
+/// The API document, built and serialized once for every worker.
+static API_DOCUMENT: LazyLock<Arc<ApiDocument>> =
+    LazyLock::new(|| Arc::new(ApiDocument::new(&super::openapi::document())));
 use crate::metrics::PrometheusMetrics;
 
 /// What the HTTP transport serves with; cheap to clone, one clone per worker, all sharing the same instances.
@@ -78,7 +83,8 @@ pub fn app(
     let mut app = App::new()
         .app_data(web::Data::from(context.executor))
         .app_data(web::Data::from(context.health))
-        .app_data(web::Data::from(context.cursors));
+        .app_data(web::Data::from(context.cursors))
+        .app_data(web::Data::from(Arc::clone(&API_DOCUMENT)));
     if let Some(metrics) = context.metrics {
         app = app.app_data(web::Data::from(metrics));
     }

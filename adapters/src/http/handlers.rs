@@ -2,7 +2,7 @@
 //! HTTP decode and encode functions, in one function).
 //!
 //! Each carries its `#[utoipa::path]`: where it is served, its parameters, body and success response. That
-//! attribute is the route's only definition: [`route_table`](super::route_table) mounts the handler from it, and the
+//! attribute is the route's only definition: the route table (`route_table.rs`) mounts the handler from it, and the
 //! API document describes it from it, together with the problems the endpoint table lists for it.
 
 use actix_web::http::StatusCode;
@@ -17,7 +17,7 @@ use super::error::ApiError;
 use super::etag::{IfMatch, etag};
 use super::idempotency::{IDEMPOTENT_REPLAYED, IdempotencyKeyHeader};
 use super::listing::{ListOrdersQuery, OrderListResponse};
-use super::openapi::{IdempotencyKeySchema, IfMatchSchema, OrderIdSchema};
+use super::schemas::{IdempotencyKeySchema, IfMatchSchema, OrderIdSchema};
 use crate::inbound::{CursorCodec, RequestContext, ServiceExecutor};
 
 /// The service as the handlers share it: one executor for every worker, never behind a lock.

@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use super::dto::OrderResponse;
-use super::openapi::{OrderStatusSchema, PageLimitSchema, ReferenceSchema};
+use super::schemas::{OrderStatusSchema, PageLimitSchema, ReferenceSchema};
 use crate::inbound::{CursorCodec, ListingRequest};
 
 /// The query string of `GET /orders`; every parameter is optional, and unknown ones are ignored.

@@ -28,6 +28,7 @@ mod probes;
 mod problem;
 mod rate_limit;
 mod route_table;
+mod schemas;
 mod scrape;
 mod unread_body;
 

@@ -5,7 +5,7 @@ use domain::FieldError;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::openapi::ProblemCodeSchema;
+use super::schemas::ProblemCodeSchema;
 use crate::inbound::ErrorCode;
 
 /// The status of a problem with `code` (a [`RequestRefused`](ErrorCode::RequestRefused) one may have another 4xx).

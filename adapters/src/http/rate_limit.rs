@@ -2,7 +2,7 @@
 //! `Retry-After`.
 //!
 //! It runs inside `request_context`, so a refusal carries the request id, is problem+json and is access-logged like
-//! any other answer. Without a configured limiter it is not installed at all (see [`app`](super::app)).
+//! any other answer. Without a configured limiter it is not installed at all (see `app.rs`).
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};

@@ -12,7 +12,7 @@ use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 use utoipa::ToSchema;
 
-use crate::http::openapi::{
+use crate::http::schemas::{
     ItemNameSchema, OrderIdSchema, OrderStatusSchema, QuantitySchema, ReferenceSchema,
     UnitPriceSchema,
 };

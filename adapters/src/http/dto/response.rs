@@ -7,7 +7,7 @@ use serde::{Serialize, Serializer};
 use serde_json::value::RawValue;
 use utoipa::ToSchema;
 
-use crate::http::openapi::{
+use crate::http::schemas::{
     AmountSchema, ItemNameSchema, OrderIdSchema, OrderStatusSchema, QuantitySchema,
     ReferenceSchema, UnitPriceSchema,
 };

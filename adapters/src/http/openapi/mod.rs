@@ -8,18 +8,11 @@
 
 mod headers;
 mod problems;
-mod schemas;
 
 use utoipa::OpenApi;
 use utoipa::openapi::RefOr;
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::response::Response;
-
-pub(crate) use schemas::{
-    AmountSchema, IdempotencyKeySchema, IfMatchSchema, ItemNameSchema, OrderIdSchema,
-    OrderStatusSchema, PageLimitSchema, ProblemCodeSchema, QuantitySchema, ReferenceSchema,
-    UnitPriceSchema,
-};
 
 use super::dto::{ChangeStatusRequest, CreateOrderRequest, CreatedOrderResponse, OrderEnvelope};
 use super::listing::OrderListResponse;
@@ -27,6 +20,10 @@ use super::probes::Status;
 use super::problem::ProblemDocument;
 use super::route_table::is_operational;
 use super::route_table::{DOCUMENTATION, Endpoint, OPERATIONS, ORDERS, endpoints};
+use super::schemas::{
+    IdempotencyKeySchema, IfMatchSchema, OrderIdSchema, OrderStatusSchema, PageLimitSchema,
+    ReferenceSchema,
+};
 use crate::inbound::ErrorCode;
 
 /// What the derive can say statically: the document's info, tags and component schemas. Paths are added at run
