@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
-"""The ordersvc benchmark: wrk against the release binary, beside pgbench running the same SQL on the same database.
+"""The ordersvc benchmark: wrk (HTTP) and grpc_load (gRPC) against the release binary, beside pgbench running the same
+SQL on the same database.
 
-Run through bench/run.sh, which builds the binary first. Each case checks its own correctness (zero non-2xx answers,
+Run through bench/run.sh, which builds the binary and the gRPC load generator first. Each case checks its own correctness (zero non-2xx answers,
 zero socket errors, row counts that match the acknowledged writes) and the run fails when one does not hold.
 """
 
@@ -10,6 +11,7 @@ import datetime
 import json
 import os
 import re
+import resource
 import shutil
 import signal
 import socket
@@ -38,6 +40,15 @@ def log(message):
 
 def run(cmd, **kwargs):
     return subprocess.run(cmd, check=True, capture_output=True, text=True, **kwargs).stdout
+
+
+def run_load(cmd):
+    """Runs a load generator; its output and the CPU seconds it used (user + system), so a reader can tell whether
+    the generator, not the service, was the bottleneck."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    out = run(cmd)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return out, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
 
 
 # --- databases ---------------------------------------------------------------------------------------------------
@@ -169,6 +180,7 @@ class Service:
         self.port = free_port()
         self.grpc_port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
+        self.grpc_address = f"127.0.0.1:{self.grpc_port}"
         env = dict(os.environ)
         env.update({
             "DATABASE_URL": database_url,
@@ -219,19 +231,25 @@ class Service:
         return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
 
     def responses_by_status(self):
-        """The service's own count of answers per (route, status), from /metrics."""
+        """The service's own count of answers per (method, route, status), from /metrics: HTTP requests, and gRPC
+        calls as ("grpc", method, code) with code "2xx" for OK."""
         _, body = http_get(self.base + "/metrics")
         counts = {}
         for line in body.splitlines():
-            match = re.match(r'ordersvc_http_requests_total\{(.*)\} (\d+)', line)
+            match = re.match(r'ordersvc_(http_requests|grpc_calls)_total\{(.*)\} (\d+)', line)
             if match:
-                labels = dict(re.findall(r'(\w+)="([^"]*)"', match.group(1)))
-                key = (labels.get("method"), labels.get("route"), labels.get("status"))
-                counts[key] = int(match.group(2))
+                labels = dict(re.findall(r'(\w+)="([^"]*)"', match.group(2)))
+                if match.group(1) == "http_requests":
+                    key = (labels.get("method"), labels.get("route"), labels.get("status"))
+                else:
+                    code = labels.get("code")
+                    key = ("grpc", labels.get("method"), "2xx" if code == "OK" else code)
+                counts[key] = int(match.group(3))
         return counts
 
     def settle(self):
-        """Waits until the requests wrk left in flight have finished: the service's answer count stops moving."""
+        """Waits until the requests a load generator left in flight have finished: the service's answer count stops
+        moving."""
         def answered():
             return sum(v for (_, route, _), v in self.responses_by_status().items() if route != "/metrics")
         total = answered()
@@ -292,6 +310,7 @@ class Load:
     p50_ms: float = 0.0
     p99_ms: float = 0.0
     errors: int = 0
+    client_cpu_seconds: float = 0.0
     raw: str = ""
 
 
@@ -304,8 +323,8 @@ def duration_ms(text):
 def wrk(base, script, connections, seconds, args, threads):
     cmd = ["wrk", "-t", str(threads), "-c", str(connections), "-d", f"{seconds}s", "--timeout", "10s", "--latency",
            "-s", os.path.join(BENCH, "wrk", script), base, "--"] + [f"{k}={v}" for k, v in args.items()]
-    out = run(cmd)
-    load = Load(raw=out)
+    out, cpu = run_load(cmd)
+    load = Load(raw=out, client_cpu_seconds=cpu)
     load.requests = int(re.search(r"(\d+) requests in", out).group(1))
     load.per_second = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     load.p50_ms = duration_ms(re.search(r"^\s+50%\s+(\S+)", out, re.M).group(1))
@@ -314,6 +333,17 @@ def wrk(base, script, connections, seconds, args, threads):
     sockets = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", out)
     load.errors = (int(non_2xx.group(1)) if non_2xx else 0) + (sum(map(int, sockets.groups())) if sockets else 0)
     return load
+
+
+def grpc_load(binary, address, operation, connections, seconds, args):
+    """The gRPC load generator (app/examples/grpc_load.rs): `connections` callers, one connection each."""
+    cmd = [binary, "--addr", f"http://{address}", "--op", operation, "--connections", str(connections),
+           "--seconds", str(seconds)] + [f"--{k}={v}" for k, v in args.items()]
+    out, cpu = run_load(cmd)
+    values = dict(re.findall(r"(\w+)=([\d.]+)", out))
+    return Load(requests=int(values["requests"]), per_second=float(values["per_second"]),
+                p50_ms=float(values["p50_ms"]), p99_ms=float(values["p99_ms"]), errors=int(values["errors"]),
+                client_cpu_seconds=cpu, raw=out)
 
 
 def pgbench(url, script, connections, seconds, variables, workdir):
@@ -356,6 +386,7 @@ class Row:
     pgbench: Load = None
     peak_rss_kib: int = 0
     cpu_per_1000: float = 0.0
+    client_cpu_pct: float = 0.0  # the load generator's CPU time over the run's duration (100 = one core)
     notes: list = field(default_factory=list)
 
 
@@ -385,7 +416,7 @@ class Session:
         script, wrk_args, pg_vars = self.plan(operation, connections)
         log(f"[{self.db.name} {self.orders}] {operation} at {connections} connections")
         before = self.counts(operation)
-        warm = wrk(self.service.base, script, connections, warmup, wrk_args, self.options.threads)
+        warm = self.drive(operation, script, connections, warmup, wrk_args)
         self.service.settle()
         self.check(operation, "warm-up", warm, before, connections)
         self.after_run(operation)
@@ -393,14 +424,15 @@ class Session:
         placed_before = self.service.placed_total()
         self.service.reset_peak_rss()
         cpu_before = self.service.cpu_seconds()
-        load = wrk(self.service.base, script, connections, seconds, wrk_args, self.options.threads)
+        load = self.drive(operation, script, connections, seconds, wrk_args)
         cpu = self.service.cpu_seconds() - cpu_before
         self.service.settle()
         row = Row(self.db.name, self.orders, operation, connections, load,
                   peak_rss_kib=self.service.peak_rss_kib(),
-                  cpu_per_1000=cpu / max(load.requests, 1) * 1000)
+                  cpu_per_1000=cpu / max(load.requests, 1) * 1000,
+                  client_cpu_pct=load.client_cpu_seconds / seconds * 100)
         self.check(operation, "service", load, before, connections)
-        if operation == "create":
+        if operation in ("create", "grpc_create"):
             placed = self.service.placed_total() - placed_before
             grown = self.counts(operation) - before
             if placed != grown:
@@ -412,7 +444,7 @@ class Session:
                                   self.workdir)
             if row.pgbench.errors:
                 raise BenchFailure(f"pgbench {operation}: {row.pgbench.errors} failed transactions")
-            if operation in ("create", "status"):
+            if operation in ("create", "grpc_create", "status"):
                 grown = self.counts(operation) - before
                 if grown != row.pgbench.requests:
                     raise BenchFailure(f"pgbench {operation}: {row.pgbench.requests} transactions but {grown} rows")
@@ -420,10 +452,18 @@ class Session:
         self.check_statuses()
         return row
 
+    def drive(self, operation, script, connections, seconds, args):
+        """Load for `seconds`: wrk running `script`, or, for a grpc_ operation, the gRPC load generator."""
+        if operation.startswith("grpc_"):
+            return grpc_load(self.options.grpc_load, self.service.grpc_address, operation.removeprefix("grpc_"),
+                             connections, seconds, args)
+        return wrk(self.service.base, script, connections, seconds, args, self.options.threads)
+
     def plan(self, operation, connections):
-        """The wrk script and arguments, and the pgbench variables, for one operation."""
+        """The load's script (wrk's, and the name of pgbench's) and arguments, and the pgbench variables, for one
+        operation. A gRPC operation runs the same statements as its HTTP twin."""
         common = {"t0": int(time.time() * 1_000_000)}
-        if operation == "create":
+        if operation in ("create", "grpc_create"):
             self.create_runs += 1
             items = {}
             for line, (code, name, _, _) in enumerate(ITEMS):
@@ -431,7 +471,7 @@ class Session:
             return ("create.lua", {"customers": self.customers, "restaurants": self.restaurants},
                     dict(common, n=0, base=(1 + self.create_runs) * FIRST_ID, customers=self.customers,
                          restaurants=self.restaurants, status="Pending", version=1, **items))
-        if operation == "get":
+        if operation in ("get", "grpc_get"):
             return "get.lua", {"orders": self.orders}, {"orders": self.orders}
         if operation == "status":
             return ("status.lua", {"orders": self.orders, "threads": self.options.threads},
@@ -448,7 +488,7 @@ class Session:
         raise ValueError(operation)
 
     def counts(self, operation):
-        if operation == "create":
+        if operation in ("create", "grpc_create"):
             return self.db.count()
         if operation == "status":
             return self.db.status_changes()
@@ -459,7 +499,7 @@ class Session:
             answers = {k: v for k, v in self.service.responses_by_status().items() if not k[2].startswith("2")}
             raise BenchFailure(f"{operation} ({what}): {load.errors} errors; non-2xx answers so far: {answers}; "
                                f"see {self.service.log_path}\n{load.raw}")
-        if operation in ("create", "status"):
+        if operation in ("create", "grpc_create", "status"):
             grown = self.counts(operation) - before
             # wrk stops with up to one request in flight per connection: those may have been applied unanswered.
             if not load.requests <= grown <= load.requests + connections:
@@ -491,8 +531,8 @@ def fmt_ms(value):
 def table(rows):
     lines = [
         "| backend | orders | operation | conns | req/s | p50 ms | p99 ms | errors | pgbench tps | pgbench p50 ms "
-        "| pgbench p99 ms | ratio | p99 / pgbench p99 | peak RSS MiB | CPU s / 1000 req |",
-        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| pgbench p99 ms | ratio | p99 / pgbench p99 | peak RSS MiB | CPU s / 1000 req | load gen CPU % |",
+        "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         s, p = r.service, r.pgbench
@@ -500,7 +540,7 @@ def table(rows):
               f"{s.p99_ms / p.p99_ms:.1f}") if p else "n/a | n/a | n/a | n/a | n/a"
         lines.append(f"| {r.backend} | {r.orders} | {r.operation} | {r.connections} | {s.per_second:.0f} | "
                      f"{fmt_ms(s.p50_ms)} | {fmt_ms(s.p99_ms)} | {s.errors} | {pg} | {r.peak_rss_kib / 1024:.1f} | "
-                     f"{r.cpu_per_1000:.3f} |")
+                     f"{r.cpu_per_1000:.3f} | {r.client_cpu_pct:.0f} |")
     return "\n".join(lines)
 
 
@@ -518,9 +558,9 @@ def machine():
 
 # --- main --------------------------------------------------------------------------------------------------------
 
-# Creates last, so the deep page's position is a preloaded order.
-OPERATIONS = ["get", "list_customer", "list_deep", "status", "create"]
-READS = ["get", "list_customer", "list_deep"]
+# Creates last, so the deep page's position is a preloaded order. Each gRPC operation runs right after its HTTP twin.
+OPERATIONS = ["get", "grpc_get", "list_customer", "list_deep", "status", "create", "grpc_create"]
+READS = ["get", "grpc_get", "list_customer", "list_deep"]
 
 
 def plan(options):
@@ -537,6 +577,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="a few seconds per case, small data: checks the harness")
     parser.add_argument("--binary", default=os.path.join(ROOT, "target", "release", "ordersvc"))
+    parser.add_argument("--grpc-load", default=os.path.join(ROOT, "target", "release", "examples", "grpc_load"),
+                        help="the gRPC load generator (cargo build --release --example grpc_load)")
     parser.add_argument("--admin-url", default=os.environ.get("BENCH_POSTGRES_URL",
                                                               "postgres://postgres@127.0.0.1:5432/postgres"))
     parser.add_argument("--connections", default=None, help="comma-separated; default 16,64 (quick: 16)")
@@ -589,7 +631,8 @@ def main():
             shutil.rmtree(workdir, ignore_errors=True)
 
     header = (f"ordersvc benchmark, {started:%Y-%m-%d %H:%M} UTC, {'quick' if options.quick else 'full'} run: "
-              f"{options.seconds} s per case after {options.warmup} s of warm-up, wrk with {options.threads} threads; "
+              f"{options.seconds} s per case after {options.warmup} s of warm-up, wrk with {options.threads} threads "
+              f"(HTTP) or grpc_load with one HTTP/2 connection per 16 calls (gRPC); "
               f"pgbench -M prepared -j 2 on the same database right after.\nMachine: {machine()}.\n")
     report = header + "\n" + table(rows) + "\n"
     print(report)

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The ordersvc benchmark: builds the release binary, then runs bench/harness.py, which prints one markdown table.
+# The ordersvc benchmark: builds the release binary and the gRPC load generator, then runs bench/harness.py, which
+# prints one markdown table.
 #   bench/run.sh            the full run (about 15 minutes): PostgreSQL and SQLite with 100,000 orders at 16 and 64
 #                           connections, and the reads at 10,000 and 1,000,000 orders; writes bench/results/
 #   bench/run.sh --quick    a few seconds per case, to check the harness itself (CI runs this)
@@ -13,8 +14,8 @@ for tool in wrk pgbench psql sqlite3 python3; do
 done
 
 target_dir=$(cargo metadata --format-version 1 --no-deps | python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')
-cargo build --release --locked -p app --bin ordersvc
-args=(--binary "$target_dir/release/ordersvc")
+cargo build --release --locked -p app --bin ordersvc --example grpc_load
+args=(--binary "$target_dir/release/ordersvc" --grpc-load "$target_dir/release/examples/grpc_load")
 if [[ " $* " != *" --quick "* && " $* " != *" --results "* ]]; then
   args+=(--results bench/results)
 fi

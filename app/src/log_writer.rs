@@ -1,13 +1,17 @@
 //! Where log lines go: stderr, written by a thread of its own. A write to stderr can block (a pipe whose reader is
 //! slow, a disk that is flushing dirty pages); written in place, it would hold up the HTTP worker that logged, and
 //! every connection that worker serves. Lines wait in a bounded queue instead; when it is full, lines are dropped and
-//! counted, and the count is logged once there is room again: logging must never become the outage. Under load the
-//! thread writes whatever has queued up in one go, so there are fewer writes than lines.
+//! counted, and the count is logged once there is room again: logging must never become the outage.
+//!
+//! The thread is never woken by a line: it looks at the queue every few milliseconds and writes whatever has queued
+//! up in one go (a pause of 2 ms while lines keep coming, growing to 50 ms when none do). A thread woken for each
+//! line cost a wake-up, two context switches, per request: the benchmark measured 12 to 15% of the service's CPU for
+//! access logging, most of it there.
 
 use std::io::{self, Write};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::mpsc::{self, Receiver, SyncSender, TrySendError};
+use std::sync::mpsc::{self, Receiver, SyncSender, TryRecvError, TrySendError};
 use std::time::Duration;
 
 /// Lines the queue holds before it drops: about a megabyte of typical lines.
@@ -15,6 +19,12 @@ const QUEUE_LINES: usize = 4096;
 
 /// How long [`LogFlusher::flush`] waits for the queue to be written.
 const FLUSH_TIMEOUT: Duration = Duration::from_secs(2);
+
+/// The writer's pause between two looks at the queue while lines keep coming: a batch of a few milliseconds.
+const BUSY_PAUSE: Duration = Duration::from_millis(2);
+
+/// The longest pause, reached by doubling while no line comes: an idle service wakes the writer 20 times a second.
+const IDLE_PAUSE: Duration = Duration::from_millis(50);
 
 enum Message {
     Line(Vec<u8>),
@@ -76,17 +86,19 @@ impl LogFlusher {
     }
 }
 
-/// The writer thread: takes what has queued up, writes it in one go, and says how many lines were dropped.
+/// The writer thread: every pause, takes what has queued up, writes it in one go, and says how many lines were
+/// dropped; returns once every sender is gone and the queue is written.
 fn write_lines(queue: &Receiver<Message>, dropped: &AtomicU64, out: &mut impl Write) {
-    let mut batch = Vec::new();
-    let mut flushed = Vec::new();
-    while let Ok(first) = queue.recv() {
-        for message in std::iter::once(first).chain(queue.try_iter()) {
-            match message {
-                Message::Line(line) => batch.extend_from_slice(&line),
-                Message::Flush(done) => flushed.push(done),
+    let (mut batch, mut flushed, mut pause) = (Vec::new(), Vec::new(), BUSY_PAUSE);
+    loop {
+        let open = loop {
+            match queue.try_recv() {
+                Ok(Message::Line(line)) => batch.extend_from_slice(&line),
+                Ok(Message::Flush(done)) => flushed.push(done),
+                Err(TryRecvError::Empty) => break true,
+                Err(TryRecvError::Disconnected) => break false,
             }
-        }
+        };
         let lost = dropped.swap(0, Ordering::Relaxed);
         if lost > 0 {
             batch.extend_from_slice(
@@ -96,12 +108,23 @@ fn write_lines(queue: &Receiver<Message>, dropped: &AtomicU64, out: &mut impl Wr
                 .as_bytes(),
             );
         }
-        // A failed write has nowhere to be reported: the lines are lost either way.
-        let _ = out.write_all(&batch).and_then(|()| out.flush());
-        batch.clear();
+        pause = if batch.is_empty() && flushed.is_empty() {
+            (pause * 2).min(IDLE_PAUSE)
+        } else {
+            BUSY_PAUSE
+        };
+        if !batch.is_empty() {
+            // A failed write has nowhere to be reported: the lines are lost either way.
+            let _ = out.write_all(&batch).and_then(|()| out.flush());
+            batch.clear();
+        }
         for done in flushed.drain(..) {
             let _ = done.send(());
         }
+        if !open {
+            return;
+        }
+        std::thread::sleep(pause);
     }
 }
 
