@@ -336,7 +336,7 @@ def wrk(base, script, connections, seconds, args, threads):
 
 
 def grpc_load(binary, address, operation, connections, seconds, args):
-    """The gRPC load generator (app/examples/grpc_load.rs): `connections` callers, one connection each."""
+    """The gRPC load generator (app/examples/grpc_load.rs): `connections` callers, one HTTP/2 connection each."""
     cmd = [binary, "--addr", f"http://{address}", "--op", operation, "--connections", str(connections),
            "--seconds", str(seconds)] + [f"--{k}={v}" for k, v in args.items()]
     out, cpu = run_load(cmd)
@@ -632,7 +632,7 @@ def main():
 
     header = (f"ordersvc benchmark, {started:%Y-%m-%d %H:%M} UTC, {'quick' if options.quick else 'full'} run: "
               f"{options.seconds} s per case after {options.warmup} s of warm-up, wrk with {options.threads} threads "
-              f"(HTTP) or grpc_load with one HTTP/2 connection per 16 calls (gRPC); "
+              f"(HTTP) or grpc_load with one HTTP/2 connection per caller (gRPC); "
               f"pgbench -M prepared -j 2 on the same database right after.\nMachine: {machine()}.\n")
     report = header + "\n" + table(rows) + "\n"
     print(report)
