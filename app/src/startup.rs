@@ -7,9 +7,9 @@ use std::time::{Duration, Instant};
 
 use actix_web::HttpServer;
 use actix_web::dev::{Server, ServerHandle};
-use adapters::grpc::GrpcContext;
-use adapters::http::HttpContext;
-use adapters::inbound::{ClientRateLimit, CursorCodec, Health, RateLimiter, ServiceExecutor};
+use adapters::inbound::{
+    ClientRateLimit, CursorCodec, Health, RateLimiter, ServiceExecutor, ServingContext,
+};
 use adapters::metrics::{PoolUsage, PrometheusMetrics};
 use adapters::persistence::{Database, PoolState};
 use adapters::system::{SystemClock, UuidV7Generator};
@@ -56,13 +56,12 @@ impl Application {
         let (service, purge) = wire(&database, config, metrics.clone());
         let executor = Arc::new(executor_of(service, config)?);
         let cursors = Arc::new(CursorCodec::new(database.cursor_key()));
-        let (context, grpc_context) = transport_contexts(TransportShared {
-            executor,
-            health: Arc::clone(&health),
-            cursors,
-            metrics,
-            rate_limit: rate_limit_of(config),
-        });
+        // One set of instances for both transports: the same service, health, cursor key, metrics and rate limit.
+        let mut context =
+            ServingContext::new(executor, Arc::clone(&health), cursors).with_metrics(metrics);
+        if let Some(limit) = rate_limit_of(config) {
+            context = context.with_rate_limit(limit);
+        }
         let listener = TcpListener::bind(config.http_addr)
             .with_context(|| format!("cannot listen on {}", config.http_addr))?;
         let address = listener.local_addr()?;
@@ -70,7 +69,8 @@ impl Application {
             || std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
             usize::from,
         );
-        let server = HttpServer::new(move || adapters::http::app(context.clone()))
+        let http_context = context.clone();
+        let server = HttpServer::new(move || adapters::http::app(http_context.clone()))
             .disable_signals()
             .shutdown_timeout(config.shutdown_timeout_secs)
             .workers(workers)
@@ -80,7 +80,7 @@ impl Application {
         let grpc = match config.grpc_addr.address() {
             Some(address) => Some(GrpcServer::start(
                 address,
-                grpc_context,
+                context,
                 workers,
                 shutdown_timeout,
             )?),
@@ -157,39 +157,6 @@ impl Application {
     }
 }
 
-/// What both transports serve with: the same instances.
-struct TransportShared {
-    executor: Arc<ServiceExecutor>,
-    health: Arc<Health>,
-    cursors: Arc<CursorCodec>,
-    metrics: Arc<PrometheusMetrics>,
-    rate_limit: Option<Arc<ClientRateLimit>>,
-}
-
-/// The HTTP and the gRPC contexts over `shared`: one executor (and so one service with its decorators), one health,
-/// one cursor key, one registry, one rate limit (a client has one budget whichever transport it calls).
-fn transport_contexts(shared: TransportShared) -> (HttpContext, GrpcContext) {
-    let TransportShared {
-        executor,
-        health,
-        cursors,
-        metrics,
-        rate_limit,
-    } = shared;
-    let mut http = HttpContext::new(
-        Arc::clone(&executor),
-        Arc::clone(&health),
-        Arc::clone(&cursors),
-    )
-    .with_metrics(Arc::clone(&metrics));
-    let mut grpc = GrpcContext::new(executor, health, cursors).with_metrics(metrics);
-    if let Some(limit) = rate_limit {
-        http = http.with_rate_limit(Arc::clone(&limit));
-        grpc = grpc.with_rate_limit(limit);
-    }
-    (http, grpc)
-}
-
 /// The gRPC server, on a multi-threaded runtime of its own (actix's workers each run a single-threaded one).
 struct GrpcServer {
     address: SocketAddr,
@@ -204,7 +171,7 @@ impl GrpcServer {
     /// Binds `address` and serves on `workers` threads until stopped.
     fn start(
         address: SocketAddr,
-        context: GrpcContext,
+        context: ServingContext,
         workers: usize,
         shutdown_timeout: Duration,
     ) -> anyhow::Result<Self> {

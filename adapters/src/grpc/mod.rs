@@ -29,8 +29,7 @@ use self::health::LiveHealth;
 use self::proto::ORDERS_DESCRIPTOR;
 use self::proto::orders::v1::order_service_server::OrderServiceServer;
 use crate::http::BODY_LIMIT;
-use crate::inbound::{ClientRateLimit, CursorCodec, Health, ServiceExecutor};
-use crate::metrics::PrometheusMetrics;
+use crate::inbound::ServingContext;
 
 /// The most calls one connection may have in flight at once.
 const MAX_CONCURRENT_STREAMS: u32 = 128;
@@ -44,48 +43,6 @@ const KEEPALIVE: (Duration, Duration) = (Duration::from_secs(30), Duration::from
 /// The largest response message, in bytes: a full page of the largest orders fits.
 const MAX_RESPONSE_SIZE: usize = 16 * 1024 * 1024;
 
-/// What the gRPC transport serves with: the same instances as the HTTP transport's.
-#[derive(Debug, Clone)]
-pub struct GrpcContext {
-    executor: Arc<ServiceExecutor>,
-    health: Arc<Health>,
-    cursors: Arc<CursorCodec>,
-    metrics: Option<Arc<PrometheusMetrics>>,
-    rate_limit: Option<Arc<ClientRateLimit>>,
-}
-
-impl GrpcContext {
-    /// The order service (through the executor every transport shares), the instance's health behind the health
-    /// service, and the listing cursors' codec; no metrics, no rate limit.
-    pub fn new(
-        executor: Arc<ServiceExecutor>,
-        health: Arc<Health>,
-        cursors: Arc<CursorCodec>,
-    ) -> Self {
-        Self {
-            executor,
-            health,
-            cursors,
-            metrics: None,
-            rate_limit: None,
-        }
-    }
-
-    /// Counts every call in `metrics` (which `GET /metrics` serves).
-    #[must_use]
-    pub fn with_metrics(mut self, metrics: Arc<PrometheusMetrics>) -> Self {
-        self.metrics = Some(metrics);
-        self
-    }
-
-    /// Limits every client of the order service by `limit` (shared with HTTP: a client has one budget).
-    #[must_use]
-    pub fn with_rate_limit(mut self, limit: Arc<ClientRateLimit>) -> Self {
-        self.rate_limit = Some(limit);
-        self
-    }
-}
-
 /// The reflection services could not be built from the descriptors (a build fault).
 #[derive(Debug, thiserror::Error)]
 #[error("the gRPC reflection service cannot be built")]
@@ -98,7 +55,7 @@ pub struct ReflectionError(#[source] tonic_reflection::server::Error);
 /// [`ReflectionError`] before serving; the server's error (boxed) when serving fails.
 pub async fn serve(
     listener: tokio::net::TcpListener,
-    context: GrpcContext,
+    context: ServingContext,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let orders = OrderServiceServer::new(GrpcOrderService {

@@ -12,55 +12,11 @@ use super::error::ApiError;
 use super::middleware::request_context;
 use super::rate_limit::enforce_rate_limit;
 use super::route_table::{Endpoint, actix_method, endpoints};
-use crate::inbound::{ClientRateLimit, CursorCodec, Health, ServiceExecutor};
+use crate::inbound::ServingContext;
 
 /// The API document, built and serialized once for every worker.
 static API_DOCUMENT: LazyLock<Arc<ApiDocument>> =
     LazyLock::new(|| Arc::new(ApiDocument::new(&super::openapi::document())));
-use crate::metrics::PrometheusMetrics;
-
-/// What the HTTP transport serves with; cheap to clone, one clone per worker, all sharing the same instances.
-#[derive(Clone)]
-pub struct HttpContext {
-    executor: Arc<ServiceExecutor>,
-    health: Arc<Health>,
-    cursors: Arc<CursorCodec>,
-    metrics: Option<Arc<PrometheusMetrics>>,
-    rate_limit: Option<Arc<ClientRateLimit>>,
-}
-
-impl HttpContext {
-    /// The order service behind the API routes (through the executor every transport shares), the instance's
-    /// health behind the probes, and the codec of listing cursors (with the key every instance shares); no
-    /// metrics, no rate limit.
-    pub fn new(
-        executor: Arc<ServiceExecutor>,
-        health: Arc<Health>,
-        cursors: Arc<CursorCodec>,
-    ) -> Self {
-        Self {
-            executor,
-            health,
-            cursors,
-            metrics: None,
-            rate_limit: None,
-        }
-    }
-
-    /// Counts every request in `metrics` and serves them at `GET /metrics`.
-    #[must_use]
-    pub fn with_metrics(mut self, metrics: Arc<PrometheusMetrics>) -> Self {
-        self.metrics = Some(metrics);
-        self
-    }
-
-    /// The same, with every client limited by `limit` (shared with every worker and transport).
-    #[must_use]
-    pub fn with_rate_limit(mut self, limit: Arc<ClientRateLimit>) -> Self {
-        self.rate_limit = Some(limit);
-        self
-    }
-}
 
 /// The whole HTTP API: the routes of the route table (orders, health probes, metrics, the API document and its
 /// reference page), the request id and access log middleware, the rate limit (when the context has one), and
@@ -69,7 +25,7 @@ impl HttpContext {
 /// Build one per worker: `HttpServer::new(move || adapters::http::app(context.clone()))`. Every worker shares the
 /// one service; its calls run on the executor.
 pub fn app(
-    context: HttpContext,
+    context: ServingContext,
 ) -> App<
     impl ServiceFactory<
         ServiceRequest,

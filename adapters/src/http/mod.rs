@@ -35,7 +35,7 @@ mod unread_body;
 #[cfg(test)]
 mod tests;
 
-pub use app::{HttpContext, app};
+pub use app::app;
 pub use body::BODY_LIMIT;
 pub use error::ApiError;
 pub use openapi::document;

@@ -1,7 +1,7 @@
 //! What every driving adapter (transport) shares, and nothing that knows a transport: the request context and id,
 //! the executor that runs blocking service calls, how a call fails ([`Failure`] and its stable [`ErrorCode`]), the
 //! per-client rate limit and who the client is, listing cursors, the instance's health, and the rules that turn a
-//! client's fields into commands.
+//! client's fields into commands; and [`ServingContext`], the one set of them every transport is built from.
 //!
 //! [`http`](crate::http) and [`grpc`](crate::grpc) are two thin layers over this one: each decodes its wire format
 //! into the requests here, runs the call through the [`ServiceExecutor`], and maps a [`Failure`] to its own error
@@ -17,6 +17,7 @@ mod health;
 mod rate_limit;
 mod request_id;
 mod requests;
+mod serving;
 
 pub use client::{ParseTrustedProxiesError, TrustedProxies, X_FORWARDED_FOR};
 pub use client_limit::ClientRateLimit;
@@ -32,3 +33,4 @@ pub use rate_limit::{
 };
 pub use request_id::{RequestId, X_REQUEST_ID, current_request_id};
 pub use requests::{IDEMPOTENCY_KEY, ListingRequest, StatusChangeRequest, idempotency_key};
+pub use serving::ServingContext;

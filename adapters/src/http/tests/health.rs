@@ -6,13 +6,13 @@ use actix_web::test::TestRequest;
 use application::MockOrderService;
 
 use super::{call, capture_logs, cursors, executor, header, log_lines_of, problem};
-use crate::http::HttpContext;
 use crate::inbound::Health;
+use crate::inbound::ServingContext;
 
-fn context(health: Health) -> (HttpContext, Arc<Health>) {
+fn context(health: Health) -> (ServingContext, Arc<Health>) {
     let health = Arc::new(health);
     (
-        HttpContext::new(
+        ServingContext::new(
             executor(MockOrderService::new()),
             Arc::clone(&health),
             cursors(),

@@ -25,8 +25,8 @@ use domain::{
 };
 use serde_json::Value;
 
-use super::{HttpContext, app};
-use crate::inbound::{CursorCodec, ServiceExecutor, always_ready};
+use super::app;
+use crate::inbound::{CursorCodec, ServiceExecutor, ServingContext, always_ready};
 
 /// The id of the order every test is about.
 pub(super) const ID: &str = "0190b4b6-7c1e-7d2a-9f3b-5a6c7d8e9f01";
@@ -93,7 +93,7 @@ pub(super) async fn send_edited(
 ) -> ServiceResponse {
     let mut request = request.to_request();
     edit(request.headers_mut());
-    let context = HttpContext::new(executor(service), always_ready(), cursors());
+    let context = ServingContext::new(executor(service), always_ready(), cursors());
     let app = test::init_service(app(context)).await;
     test::call_service(&app, request)
         .await
@@ -101,7 +101,7 @@ pub(super) async fn send_edited(
 }
 
 /// Sends `request` to the app over `context`.
-pub(super) async fn call(context: HttpContext, request: TestRequest) -> ServiceResponse {
+pub(super) async fn call(context: ServingContext, request: TestRequest) -> ServiceResponse {
     let app = test::init_service(app(context)).await;
     test::call_service(&app, request.to_request())
         .await

@@ -11,8 +11,9 @@ use domain::{ItemName, OrderItems, OrderStatus, PageSize, Quantity, UnitPrice};
 use serde_json::Value;
 
 use super::{ID, body_text, call, cursors, executor, header};
+use crate::http::document;
 use crate::http::route_table::{actix_method, endpoints};
-use crate::http::{HttpContext, document};
+use crate::inbound::ServingContext;
 use crate::inbound::always_ready;
 use crate::metrics::PrometheusMetrics;
 
@@ -63,9 +64,9 @@ fn unavailable() -> MockOrderService {
 }
 
 /// The app as the binary builds it: over `unavailable()`, with metrics.
-fn served() -> HttpContext {
+fn served() -> ServingContext {
     let metrics = Arc::new(PrometheusMetrics::new().unwrap());
-    HttpContext::new(executor(unavailable()), always_ready(), cursors()).with_metrics(metrics)
+    ServingContext::new(executor(unavailable()), always_ready(), cursors()).with_metrics(metrics)
 }
 
 /// Sends `method path` (with a JSON body) to the app; its status, `Allow` header and problem code, if it is a

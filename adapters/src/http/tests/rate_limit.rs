@@ -11,7 +11,7 @@ use domain::OrderStatus;
 
 use super::executor;
 use super::{ID, call, capture_logs, cursors, header, log_lines_of, order, problem};
-use crate::http::HttpContext;
+use crate::inbound::ServingContext;
 use crate::inbound::{ClientRateLimit, RateLimit, RateLimiter, TrustedProxies, always_ready};
 
 /// A client on the internet.
@@ -32,13 +32,13 @@ fn finding(times: usize) -> MockOrderService {
 
 /// A context over `service`, limited to `rps` and `burst` on a clock that never moves, trusting 10.0.0.0/8. Each
 /// request builds its app anew, as each worker does: the buckets are shared all the same.
-fn limited(service: MockOrderService, rps: &str, burst: u32) -> HttpContext {
+fn limited(service: MockOrderService, rps: &str, burst: u32) -> ServingContext {
     let limit = RateLimit::new(rps.parse().unwrap(), NonZeroU32::new(burst).unwrap());
     let frozen = Instant::now();
     let limiter = Arc::new(RateLimiter::with_clock(limit, move || frozen));
     let proxies: TrustedProxies = "10.0.0.0/8".parse().unwrap();
     let limit = Arc::new(ClientRateLimit::new(limiter, proxies));
-    HttpContext::new(executor(service), always_ready(), cursors()).with_rate_limit(limit)
+    ServingContext::new(executor(service), always_ready(), cursors()).with_rate_limit(limit)
 }
 
 fn get_from(path: &str, peer: &str) -> TestRequest {
@@ -121,7 +121,7 @@ async fn a_header_forged_by_an_untrusted_peer_does_not_buy_a_new_bucket() {
 
 #[actix_web::test]
 async fn without_a_limiter_no_request_is_refused() {
-    let context = HttpContext::new(executor(finding(20)), always_ready(), cursors());
+    let context = ServingContext::new(executor(finding(20)), always_ready(), cursors());
     for _ in 0..20 {
         let response = call(context.clone(), get_order_from(CLIENT)).await;
         assert_eq!(response.status().as_u16(), 200);
