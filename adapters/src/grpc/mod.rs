@@ -1,6 +1,7 @@
 //! The gRPC transport (Go kit's `transport/grpc`), on tonic: `orders.v1.OrderService` from
 //! `proto/orders/v1/orders.proto`, beside `grpc.health.v1.Health` and server reflection (v1 and v1alpha), on one
-//! port, over the same [`ServiceExecutor`] (and so the same service and decorators) as HTTP.
+//! port, over the same [`ServiceExecutor`](crate::inbound::ServiceExecutor) (and so the same service and decorators)
+//! as HTTP.
 //!
 //! Like [`http`](crate::http), it is a thin layer over [`inbound`](crate::inbound): `endpoints` decode messages
 //! into the shared requests and run one call each, `status` maps a failure's stable code to a gRPC status with
@@ -28,8 +29,7 @@ use self::endpoints::GrpcOrderService;
 use self::health::LiveHealth;
 use self::proto::ORDERS_DESCRIPTOR;
 use self::proto::orders::v1::order_service_server::OrderServiceServer;
-use crate::http::BODY_LIMIT;
-use crate::inbound::ServingContext;
+use crate::inbound::{BODY_LIMIT, ServingContext};
 
 /// The most calls one connection may have in flight at once.
 const MAX_CONCURRENT_STREAMS: u32 = 128;

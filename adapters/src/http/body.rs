@@ -13,8 +13,7 @@ use serde::de::DeserializeOwned;
 
 use super::error::ApiError;
 
-/// The largest request body accepted, in bytes (64 KiB): far above any real order of 100 items.
-pub const BODY_LIMIT: usize = 64 * 1024;
+pub use crate::inbound::BODY_LIMIT;
 
 /// The only media type a body may have (parameters such as `charset=utf-8` are allowed).
 const JSON: &str = "application/json";

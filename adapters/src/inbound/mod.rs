@@ -32,5 +32,7 @@ pub use rate_limit::{
     MAX_CLIENTS, ParseRateError, RateLimit, RateLimited, RateLimiter, RequestsPerSecond,
 };
 pub use request_id::{RequestId, X_REQUEST_ID, current_request_id};
-pub use requests::{IDEMPOTENCY_KEY, ListingRequest, StatusChangeRequest, idempotency_key};
+pub use requests::{
+    BODY_LIMIT, IDEMPOTENCY_KEY, ListingRequest, StatusChangeRequest, idempotency_key,
+};
 pub use serving::ServingContext;

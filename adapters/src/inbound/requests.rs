@@ -14,6 +14,10 @@ use super::failure::Failure;
 
 const REQUIRED: &str = "is required";
 
+/// The largest request accepted, in bytes (64 KiB): an HTTP body, a gRPC message. Far above any real order of 100
+/// items.
+pub const BODY_LIMIT: usize = 64 * 1024;
+
 /// The header (HTTP) and metadata key (gRPC) that makes a create safe to retry.
 pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 
