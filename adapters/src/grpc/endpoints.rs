@@ -2,6 +2,7 @@
 //! service call on the executor, and encodes the result, like an HTTP handler (Go kit's endpoint, decode and encode
 //! in one function). Errors become a status with `google.rpc` details ([`status_of`]).
 
+use std::future::Future;
 use std::sync::Arc;
 
 use tonic::{Request, Response, Status};
@@ -29,15 +30,20 @@ impl GrpcOrderService {
             let forwarded = forwarded_of(request.metadata());
             limit
                 .admit(peer.ip(), forwarded, context.request_id())
-                .map_err(|refused| fail(&context, &refused))?;
+                .map_err(|refused| status_of(&refused, context.request_id()))?;
         }
         Ok(context)
     }
 }
 
-/// `failure` as the status of the call in `context`.
-fn fail(context: &RequestContext, failure: &Failure) -> Status {
-    status_of(failure, context.request_id())
+/// The answer of the call in `context`: the message `work` makes, or its failure as a status.
+async fn answer<T>(
+    context: &RequestContext,
+    work: impl Future<Output = Result<T, Failure>>,
+) -> Result<Response<T>, Status> {
+    work.await
+        .map(Response::new)
+        .map_err(|failure| status_of(&failure, context.request_id()))
 }
 
 #[tonic::async_trait]
@@ -47,17 +53,19 @@ impl OrderServiceEndpoints for GrpcOrderService {
         request: Request<pb::CreateOrderRequest>,
     ) -> Result<Response<pb::CreateOrderResponse>, Status> {
         let context = self.admit(&request)?;
-        let key = idempotency_key_of(&request).map_err(|failure| fail(&context, &failure))?;
-        let command = messages::place_order(request.into_inner(), key);
-        let placed = self
-            .executor
-            .run(&context, move |service| service.place_order(command))
-            .await
-            .map_err(|failure| fail(&context, &failure))?;
-        Ok(Response::new(pb::CreateOrderResponse {
-            id: placed.id.to_string(),
-            replayed: placed.replayed,
-        }))
+        answer(&context, async {
+            let key = idempotency_key_of(&request)?;
+            let command = messages::place_order(request.into_inner(), key);
+            let placed = self
+                .executor
+                .run(&context, move |service| service.place_order(command))
+                .await?;
+            Ok(pb::CreateOrderResponse {
+                id: placed.id.to_string(),
+                replayed: placed.replayed,
+            })
+        })
+        .await
     }
 
     async fn get_order(
@@ -65,19 +73,17 @@ impl OrderServiceEndpoints for GrpcOrderService {
         request: Request<pb::GetOrderRequest>,
     ) -> Result<Response<pb::GetOrderResponse>, Status> {
         let context = self.admit(&request)?;
-        let id = request
-            .into_inner()
-            .id
-            .parse()
-            .map_err(|error| fail(&context, &Failure::from(error)))?;
-        let order = self
-            .executor
-            .run(&context, move |service| service.find_order(&id))
-            .await
-            .map_err(|failure| fail(&context, &failure))?;
-        Ok(Response::new(pb::GetOrderResponse {
-            order: Some(messages::order(&order)),
-        }))
+        answer(&context, async {
+            let id = request.into_inner().id.parse()?;
+            let order = self
+                .executor
+                .run(&context, move |service| service.find_order(&id))
+                .await?;
+            Ok(pb::GetOrderResponse {
+                order: Some(messages::order(&order)),
+            })
+        })
+        .await
     }
 
     async fn change_status(
@@ -85,17 +91,17 @@ impl OrderServiceEndpoints for GrpcOrderService {
         request: Request<pb::ChangeStatusRequest>,
     ) -> Result<Response<pb::ChangeStatusResponse>, Status> {
         let context = self.admit(&request)?;
-        let command = messages::status_change(request.into_inner())
-            .and_then(|change| change.into_command())
-            .map_err(|failure| fail(&context, &failure))?;
-        let order = self
-            .executor
-            .run(&context, move |service| service.change_status(command))
-            .await
-            .map_err(|failure| fail(&context, &failure))?;
-        Ok(Response::new(pb::ChangeStatusResponse {
-            order: Some(messages::order(&order)),
-        }))
+        answer(&context, async {
+            let command = messages::status_change(request.into_inner())?.into_command()?;
+            let order = self
+                .executor
+                .run(&context, move |service| service.change_status(command))
+                .await?;
+            Ok(pb::ChangeStatusResponse {
+                order: Some(messages::order(&order)),
+            })
+        })
+        .await
     }
 
     async fn list_orders(
@@ -103,14 +109,14 @@ impl OrderServiceEndpoints for GrpcOrderService {
         request: Request<pb::ListOrdersRequest>,
     ) -> Result<Response<pb::ListOrdersResponse>, Status> {
         let context = self.admit(&request)?;
-        let query = messages::listing(request.into_inner())
-            .into_query(&self.cursors)
-            .map_err(|failure| fail(&context, &failure))?;
-        let page = self
-            .executor
-            .run(&context, move |service| service.list_orders(query))
-            .await
-            .map_err(|failure| fail(&context, &failure))?;
-        Ok(Response::new(messages::page(&page, &self.cursors)))
+        answer(&context, async {
+            let query = messages::listing(request.into_inner()).into_query(&self.cursors)?;
+            let page = self
+                .executor
+                .run(&context, move |service| service.list_orders(query))
+                .await?;
+            Ok(messages::page(&page, &self.cursors))
+        })
+        .await
     }
 }
