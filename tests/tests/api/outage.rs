@@ -51,18 +51,29 @@ fn timed_unavailable(app: &TestApp, id: &str) -> Duration {
     started.elapsed()
 }
 
-#[test]
-fn an_outage_is_503_with_retry_after_and_the_service_recovers_without_restart() {
-    let Some(database) = TestDatabase::postgres() else {
-        return;
-    };
+/// The service on `database` through a proxy a test can cut, with short timeouts and a breaker that opens after 3
+/// failures for 300 ms (so an outage shows in well under a second), and the configuration as `edit` changes it.
+pub(crate) fn behind_a_proxy(
+    database: &TestDatabase,
+    edit: impl FnOnce(&mut app::Config),
+) -> (TcpProxy, TestApp) {
     let proxy = TcpProxy::start(&address_of(database.url()), false);
     let app = TestApp::spawn_with(&via_port(database.url(), proxy.port()), |config| {
         config.db_acquire_timeout_ms = 800;
         config.db_statement_timeout_ms = 1000;
         config.breaker_failure_threshold = 3;
         config.breaker_open_ms = 300;
+        edit(config);
     });
+    (proxy, app)
+}
+
+#[test]
+fn an_outage_is_503_with_retry_after_and_the_service_recovers_without_restart() {
+    let Some(database) = TestDatabase::postgres() else {
+        return;
+    };
+    let (proxy, app) = behind_a_proxy(&database, |_| {});
     let id = app.place();
     assert_eq!(breaker_state(&app).as_deref(), Some("0"));
 

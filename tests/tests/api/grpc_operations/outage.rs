@@ -10,7 +10,7 @@ use tonic_health::pb::health_check_response::ServingStatus;
 use super::{poll, sample};
 use crate::grpc_client::{GrpcClient, grpc_order, reason, retry_after_secs};
 use crate::helpers::{TestApp, TestDatabase};
-use crate::tcp_proxy::{TcpProxy, address_of, via_port};
+use crate::outage::behind_a_proxy;
 
 /// A call's outcome must be a success or the outage's answer: UNAVAILABLE, `unavailable`, retry in 1 s.
 fn ok_or_unavailable<T>(outcome: Result<Response<T>, Status>) -> Result<T, Status> {
@@ -53,14 +53,7 @@ fn an_outage_is_unavailable_with_retry_info_and_health_recovers_without_restart(
     let Some(database) = TestDatabase::postgres() else {
         return;
     };
-    let proxy = TcpProxy::start(&address_of(database.url()), false);
-    let app = TestApp::spawn_with(&via_port(database.url(), proxy.port()), |config| {
-        config.db_acquire_timeout_ms = 800;
-        config.db_statement_timeout_ms = 1000;
-        config.breaker_failure_threshold = 3;
-        config.breaker_open_ms = 300;
-        config.db_pool_size = 2;
-    });
+    let (proxy, app) = behind_a_proxy(&database, |config| config.db_pool_size = 2);
     let grpc = app.grpc();
     let id = grpc.place();
     assert_eq!(health(&grpc), ServingStatus::Serving);
