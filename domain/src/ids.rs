@@ -61,19 +61,24 @@ impl FromStr for OrderId {
 }
 
 bounded_text!(
-    /// The customer who places an order: 1 to 64 characters after trimming, no control characters.
+    /// The customer who places an order: 1 to 64 characters, trimmed and normalised to NFC, with no control or
+    /// invisible formatting characters (see [`InvalidText`](crate::InvalidText)); spellings that differ only in
+    /// normalisation are one id.
     CustomerId,
     64
 );
 
 bounded_text!(
-    /// The restaurant an order is placed at: 1 to 64 characters after trimming, no control characters.
+    /// The restaurant an order is placed at: 1 to 64 characters, trimmed and normalised to NFC, with no control or
+    /// invisible formatting characters (see [`InvalidText`](crate::InvalidText)); spellings that differ only in
+    /// normalisation are one id.
     RestaurantId,
     64
 );
 
 bounded_text!(
-    /// A restaurant's code for a product: 1 to 64 characters after trimming, no control characters.
+    /// A restaurant's code for a product: 1 to 64 characters, trimmed and normalised to NFC, with no control or
+    /// invisible formatting characters (see [`InvalidText`](crate::InvalidText)).
     ProductCode,
     64
 );
@@ -114,6 +119,29 @@ mod tests {
         assert_eq!(
             ProductCode::new(" p-1 ").map(|c| c.to_string()),
             Ok("p-1".to_owned())
+        );
+    }
+
+    #[test]
+    fn party_ids_spelled_with_a_combining_accent_are_the_composed_id() {
+        let composed = CustomerId::new("caf\u{e9}").unwrap();
+        assert_eq!(CustomerId::new("cafe\u{301}"), Ok(composed.clone()));
+        assert_eq!(composed.as_str(), "caf\u{e9}");
+        assert_eq!(
+            RestaurantId::new(" Mu\u{308}ller ").map(|r| r.to_string()),
+            Ok("M\u{fc}ller".to_owned())
+        );
+    }
+
+    #[test]
+    fn party_ids_with_invisible_characters_are_refused() {
+        assert_eq!(
+            CustomerId::new("alice\u{200b}"),
+            Err(InvalidText::FormatCharacter { found: '\u{200b}' })
+        );
+        assert_eq!(
+            RestaurantId::new("r\u{2028}1"),
+            Err(InvalidText::FormatCharacter { found: '\u{2028}' })
         );
     }
 }

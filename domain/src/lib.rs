@@ -3,8 +3,9 @@
 //! The `Order` aggregate, its value objects (ids, [`Money`], [`Quantity`], ...), the status lifecycle, validation,
 //! and the driven ports ([`OrderRepository`], [`Clock`], [`IdGenerator`]) that adapters implement.
 //!
-//! **May depend on**: `thiserror`, `uuid` (and `mockall` behind the off-by-default `mocks` feature, which exports
-//! `MockOrderRepository`, `MockClock` and `MockIdGenerator` to other crates' tests). **Must not** do IO or depend on
+//! **May depend on**: `thiserror`, `uuid`, `unicode-normalization` and `unicode-properties` (pure tables, for NFC
+//! and the `Cf` category), and `mockall` behind the off-by-default `mocks` feature, which exports
+//! `MockOrderRepository`, `MockClock` and `MockIdGenerator` to other crates' tests. **Must not** do IO or depend on
 //! serde, diesel, actix, tokio or `log`: it builds and tests in seconds, with no database and no runtime.
 //!
 //! **Go kit counterpart**: `order.go` (the `Order` entity and the `Repository` interface), with the rules that

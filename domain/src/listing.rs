@@ -5,7 +5,9 @@ use thiserror::Error;
 
 use crate::{CustomerId, Order, OrderId, OrderStatus, RestaurantId, Timestamp};
 
-/// Which orders to list; every criterion that is set must hold.
+/// Which orders to list; every criterion that is set must hold. The ids are the same value objects an order holds,
+/// normalised the same way (trimmed, NFC), so a filter spelled differently from the stored id (a combining accent
+/// instead of a composed letter) still finds its orders.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct OrderFilter {
     /// Only this customer's orders.

@@ -10,7 +10,8 @@ use crate::text::bounded_text;
 use crate::{Money, ParseMoneyError, ProductCode};
 
 bounded_text!(
-    /// What the customer sees for an item: 1 to 200 characters after trimming, no control characters.
+    /// What the customer sees for an item: 1 to 200 characters, trimmed and normalised to NFC, with no control or
+    /// invisible formatting characters (see [`InvalidText`](crate::InvalidText)).
     ItemName,
     200
 );
@@ -232,5 +233,23 @@ mod tests {
     fn item_names_allow_200_characters() {
         assert!(ItemName::new(&"n".repeat(200)).is_ok());
         assert!(ItemName::new(&"n".repeat(201)).is_err());
+    }
+
+    #[test]
+    fn item_names_are_stored_composed_and_counted_so() {
+        let decomposed = "Cre\u{300}me bru\u{302}le\u{301}e";
+        assert_eq!(
+            ItemName::new(decomposed).map(|n| n.to_string()),
+            Ok("Cr\u{e8}me br\u{fb}l\u{e9}e".to_owned())
+        );
+        assert!(ItemName::new(&"e\u{301}".repeat(200)).is_ok());
+    }
+
+    #[test]
+    fn item_names_with_invisible_characters_are_refused() {
+        assert_eq!(
+            ItemName::new("Pizza\u{200b}Margherita"),
+            Err(crate::InvalidText::FormatCharacter { found: '\u{200b}' })
+        );
     }
 }

@@ -13,6 +13,8 @@ use utoipa::{PartialSchema, ToSchema};
 use crate::inbound::ErrorCode;
 
 /// Text the domain trims and bounds: some non-space character, and no control character anywhere (Unicode `Cc`).
+/// The domain also refuses invisible formatting characters (`Cf`); the schemas' descriptions say so, since a JSON
+/// Schema pattern cannot name a Unicode category portably.
 const TRIMMED_TEXT: &str = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$";
 
 /// Declares a documentation-only type whose schema `$name` is built by `$schema`.
@@ -56,7 +58,9 @@ named_schema!(
         trimmed_text(CustomerId::MAX_CHARS)
             .description(Some(
                 "A customer's, a restaurant's or a product's reference: 1 to 64 characters after trimming, \
-                 no control characters. Stored and returned trimmed.",
+                 no control characters and no invisible formatting characters (Unicode Cf, such as U+200B or \
+                 U+FEFF, and U+2028/U+2029). Stored and returned trimmed and normalised to NFC, so `e` + U+0301 \
+                 and `é` are one reference.",
             ))
             .examples(["customer-42"])
     }
@@ -69,7 +73,8 @@ named_schema!(
     || {
         trimmed_text(ItemName::MAX_CHARS)
             .description(Some(
-                "What the customer sees: 1 to 200 characters after trimming, no control characters.",
+                "What the customer sees: 1 to 200 characters after trimming, no control characters and no \
+                 invisible formatting characters. Stored trimmed and normalised to NFC.",
             ))
             .examples(["Margherita"])
     }

@@ -12,6 +12,7 @@ mod outcome;
 mod over_grpc;
 mod over_http;
 mod scenarios;
+mod unicode;
 
 use std::any::Any;
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -239,6 +240,34 @@ struct Scenario {
     expect: Expect,
 }
 
+/// A row of a table: `setup`, then `action`, expecting `expect`.
+fn scenario(name: &'static str, setup: Vec<Action>, action: Action, expect: Expect) -> Scenario {
+    Scenario {
+        name,
+        setup,
+        action,
+        expect,
+    }
+}
+
+/// `scenario` over both transports: the two outcomes must agree and be the one it expects; returns it.
+fn run_over_both(
+    http: &over_http::Http<'_>,
+    grpc: &over_grpc::Grpc,
+    scenario: &Scenario,
+    index: usize,
+) -> Outcome {
+    let over_http = run_over(http, scenario, index);
+    let over_grpc = run_over(grpc, scenario, index);
+    assert_eq!(
+        over_http, over_grpc,
+        "{}: HTTP (left) and gRPC (right) disagree",
+        scenario.name
+    );
+    scenario.expect.check(&over_http, scenario.name);
+    over_http
+}
+
 /// `scenario` over `transport`, on fresh state: its setup, then its action, normalised.
 fn run_over<T: Transport>(transport: &T, scenario: &Scenario, index: usize) -> Outcome {
     let mut run = Run::new(index, T::NAME);
@@ -275,14 +304,7 @@ fn every_scenario_has_one_outcome_over_both_transports(app: &TestApp, _database:
     let mut failed = Vec::new();
     for (index, scenario) in scenarios.iter().enumerate() {
         let result = catch_unwind(AssertUnwindSafe(|| {
-            let over_http = run_over(&http, scenario, index);
-            let over_grpc = run_over(&grpc, scenario, index);
-            assert_eq!(
-                over_http, over_grpc,
-                "{}: HTTP (left) and gRPC (right) disagree",
-                scenario.name
-            );
-            scenario.expect.check(&over_http, scenario.name);
+            run_over_both(&http, &grpc, scenario, index);
         }));
         if let Err(panic) = result {
             failed.push(format!("{}: {}", scenario.name, panic_message(&*panic)));

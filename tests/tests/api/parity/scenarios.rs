@@ -2,17 +2,8 @@
 
 use super::{
     Action, Expect, IdRef, ItemView, Listing, NewItem, NewOrder, OrderView, Outcome, SCOPE,
-    Scenario, StatusValue,
+    Scenario, StatusValue, scenario,
 };
-
-fn scenario(name: &'static str, setup: Vec<Action>, action: Action, expect: Expect) -> Scenario {
-    Scenario {
-        name,
-        setup,
-        action,
-        expect,
-    }
-}
 
 fn item(code: &str, name: &str, unit_price_cents: i64, quantity: i64) -> NewItem {
     NewItem {
