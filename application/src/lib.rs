@@ -28,4 +28,6 @@ pub use metrics::{BreakerState, CallOutcome, Metrics};
 #[cfg(any(test, feature = "mocks"))]
 pub use service::MockOrderService;
 pub use service::{ChangeStatus, ListOrders, OrderPage, OrderService, PlaceOrder, Placed};
-pub use use_cases::{CoreOrderService, DEFAULT_IDEMPOTENCY_RETENTION, ExpiredKeyPurge};
+pub use use_cases::{
+    CoreOrderService, DEFAULT_IDEMPOTENCY_RETENTION, ExpiredKeyPurge, PAGE_WEIGHT_LIMIT,
+};

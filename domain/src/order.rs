@@ -270,6 +270,21 @@ impl Order {
     pub fn total(&self) -> Money {
         self.items.total()
     }
+
+    /// How much the order weighs in a page: the bytes of its text, plus a fixed share for each item's and the
+    /// order's numbers and field names. About its JSON size, a little above its protobuf size; what bounds a
+    /// listing page (`OrderRepository::list`).
+    pub fn weight(&self) -> usize {
+        const PER_ORDER: usize = 200;
+        const PER_ITEM: usize = 80;
+        let text = self.customer_id.as_str().len() + self.restaurant_id.as_str().len();
+        let items: usize = self
+            .items()
+            .iter()
+            .map(|item| PER_ITEM + item.product_code().as_str().len() + item.name().as_str().len())
+            .sum();
+        PER_ORDER + text + items
+    }
 }
 
 #[cfg(test)]

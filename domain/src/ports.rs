@@ -53,7 +53,9 @@ pub trait OrderRepository: Send + Sync {
     fn find(&self, id: &OrderId) -> Result<Option<Order>, RepositoryError>;
 
     /// Up to `limit` orders matching `filter`, newest first (by creation time, then id, descending), starting after
-    /// `after` when given; each with its items.
+    /// `after` when given; each with its items. It stops early, so that a listing's memory is bounded, once the
+    /// orders read weigh more than `max_weight` together ([`Order::weight`]): the order that went over is the last
+    /// one returned, so the caller sees that the page was cut.
     ///
     /// # Errors
     /// `Unavailable` or `Other` when the store fails.
@@ -62,6 +64,7 @@ pub trait OrderRepository: Send + Sync {
         filter: &OrderFilter,
         after: Option<OrderPosition>,
         limit: u32,
+        max_weight: usize,
     ) -> Result<Vec<Order>, RepositoryError>;
 
     /// Applies `change` only if the stored order still has `change.from` at `change.from_version`, in one atomic

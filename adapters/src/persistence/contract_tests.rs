@@ -203,7 +203,7 @@ fn placed_at(id: u8, customer: &str, restaurant: &str, micros: i64) -> Order {
 fn walk(repo: &DieselOrderRepository, filter: &OrderFilter, limit: u32) -> Vec<Order> {
     let (mut seen, mut after) = (Vec::new(), None);
     loop {
-        let page = repo.list(filter, after, limit).unwrap();
+        let page = repo.list(filter, after, limit, usize::MAX).unwrap();
         assert!(page.len() <= limit as usize);
         let Some(last) = page.last() else { return seen };
         after = Some(OrderPosition::of(last));
@@ -235,7 +235,8 @@ fn listing_is_newest_first_by_time_then_id_and_pages_cover_everything_once(
         );
     }
     assert_eq!(
-        repo.list(&OrderFilter::default(), None, 5).unwrap(),
+        repo.list(&OrderFilter::default(), None, 5, usize::MAX)
+            .unwrap(),
         expected[..5],
         "orders come with their items"
     );
@@ -298,7 +299,9 @@ fn orders_created_while_paging_neither_repeat_nor_push_out_older_ones(
         repo.insert(&placed_at(i, "c", "r", i64::from(i) * 10), None)
             .unwrap();
     }
-    let first = repo.list(&OrderFilter::default(), None, 4).unwrap();
+    let first = repo
+        .list(&OrderFilter::default(), None, 4, usize::MAX)
+        .unwrap();
     for i in 11..=15 {
         repo.insert(&placed_at(i, "c", "r", 1_000 + i64::from(i)), None)
             .unwrap();
@@ -307,7 +310,7 @@ fn orders_created_while_paging_neither_repeat_nor_push_out_older_ones(
     let mut after = first.last().map(OrderPosition::of);
     while let Some(position) = after {
         let page = repo
-            .list(&OrderFilter::default(), Some(position), 4)
+            .list(&OrderFilter::default(), Some(position), 4, usize::MAX)
             .unwrap();
         after = page.last().map(OrderPosition::of);
         seen.extend(page);
@@ -317,6 +320,31 @@ fn orders_created_while_paging_neither_repeat_nor_push_out_older_ones(
         .map(|i| OrderId::from_bytes([i; 16]))
         .collect();
     assert_eq!(ids(&seen), expected);
+}
+
+fn listing_stops_after_the_order_that_goes_over_the_weight_limit(repo: &DieselOrderRepository) {
+    for i in 1..=6 {
+        repo.insert(&placed_at(i, "c", "r", i64::from(i) * 10), None)
+            .unwrap();
+    }
+    let one = placed_at(1, "c", "r", 10).weight();
+    // Two and a half orders' weight: the third order goes over, and is the last one read.
+    let page = repo
+        .list(&OrderFilter::default(), None, 6, one * 5 / 2)
+        .unwrap();
+    let expected: Vec<OrderId> = [6, 5, 4].map(|i| OrderId::from_bytes([i; 16])).to_vec();
+    assert_eq!(ids(&page), expected);
+    // Exactly at the limit is not over it.
+    let page = repo
+        .list(&OrderFilter::default(), None, 6, one * 2)
+        .unwrap();
+    assert_eq!(page.len(), 3);
+    assert_eq!(
+        repo.list(&OrderFilter::default(), None, 6, usize::MAX)
+            .unwrap()
+            .len(),
+        6
+    );
 }
 
 fn record(key: &str, fingerprint: u8, at: i64, expired_before: i64) -> IdempotencyRecord {
@@ -453,6 +481,7 @@ contract!(
     listing_is_newest_first_by_time_then_id_and_pages_cover_everything_once,
     each_filter_keeps_only_its_orders,
     orders_created_while_paging_neither_repeat_nor_push_out_older_ones,
+    listing_stops_after_the_order_that_goes_over_the_weight_limit,
     a_held_key_stores_nothing_and_names_the_earlier_order,
     an_expired_key_is_free_again,
     of_sixteen_racing_creates_with_one_key_exactly_one_stores,

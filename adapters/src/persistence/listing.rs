@@ -5,10 +5,11 @@ use domain::{Order, OrderFilter, OrderPosition, RepositoryError};
 
 use super::connection::AnyConnection;
 use super::errors::from_diesel;
-use super::rows::{ItemRow, OrderRow, orders_from_joined_rows};
+use super::rows::{ItemRow, OrderRow, orders_from_row_stream};
 use super::schema::{order_items, orders};
 
-/// Up to `limit` orders matching `filter`, after `after`, newest first, with their items.
+/// Up to `limit` orders matching `filter`, after `after`, newest first, with their items; read row by row, and
+/// only until the orders read weigh more than `max_weight`.
 ///
 /// One statement: the page's ids come from a subquery and the orders are joined to their items around it, so a page
 /// costs one round trip however many orders it holds. Keyset pagination: the page starts after a position, never
@@ -18,13 +19,16 @@ pub(crate) fn list_orders(
     filter: &OrderFilter,
     after: Option<OrderPosition>,
     limit: u32,
+    max_weight: usize,
 ) -> Result<Vec<Order>, RepositoryError> {
     // diesel nests a boxed subquery per backend only, so the statement is written once and built for each.
     // `ids` wraps the page's subquery: on PostgreSQL, `ARRAY(...)`, so that the prepared statement's generic plan
     // expects a handful of ids (it cannot know the `LIMIT` parameter) and looks them up by primary key, instead of
     // hashing the subquery against a scan of every order (measured: 20 ms instead of 0.4 ms on 100,000 orders).
+    // Rows are streamed (on PostgreSQL, one result per row rather than the whole result held by libpq) and turned
+    // into orders as they come, so reading stops once the page is heavy enough.
     macro_rules! load_page {
-        ($conn:expr, $ids:path) => {{
+        ($conn:expr, $ids:path, $mode:ty) => {{
             let mut page = orders::table.select(orders::id).into_boxed();
             if let Some(customer) = &filter.customer_id {
                 page = page.filter(orders::customer_id.eq(customer.as_str()));
@@ -59,13 +63,19 @@ pub(crate) fn list_orders(
                     order_items::line_no.asc(),
                 ))
                 .select((OrderRow::as_select(), ItemRow::as_select()))
-                .load::<(OrderRow, ItemRow)>($conn)
+                .load_iter::<(OrderRow, ItemRow), $mode>($conn)
+                .map_err(from_diesel)
+                .and_then(|rows| orders_from_row_stream(rows, max_weight))
         }};
     }
-    let rows = match conn {
-        AnyConnection::Postgresql(pg) => load_page!(pg, diesel::dsl::array),
-        AnyConnection::Sqlite(sqlite) => load_page!(sqlite, std::convert::identity),
+    match conn {
+        AnyConnection::Postgresql(pg) => {
+            load_page!(pg, diesel::dsl::array, diesel::pg::PgRowByRowLoadingMode)
+        }
+        AnyConnection::Sqlite(sqlite) => load_page!(
+            sqlite,
+            std::convert::identity,
+            diesel::connection::DefaultLoadingMode
+        ),
     }
-    .map_err(from_diesel)?;
-    orders_from_joined_rows(rows)
 }

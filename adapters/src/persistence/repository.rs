@@ -153,9 +153,10 @@ impl OrderRepository for DieselOrderRepository {
         filter: &OrderFilter,
         after: Option<OrderPosition>,
         limit: u32,
+        max_weight: usize,
     ) -> Result<Vec<Order>, RepositoryError> {
         let mut conn = self.connection()?;
-        list_orders(&mut conn, filter, after, limit)
+        list_orders(&mut conn, filter, after, limit, max_weight)
     }
 
     fn update_status(&self, change: &StatusChange) -> Result<(), RepositoryError> {

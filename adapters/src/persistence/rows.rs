@@ -129,6 +129,43 @@ pub(crate) fn orders_from_joined_rows(
         .collect()
 }
 
+/// Orders from a stream of the same join's rows, read only as far as needed: it stops after the order that brings
+/// the total [`Order::weight`] over `max_weight`, so a page of the largest orders never holds more than that in
+/// memory (the rest of the rows are left unread).
+pub(crate) fn orders_from_row_stream(
+    rows: impl Iterator<Item = QueryResult<(OrderRow, ItemRow)>>,
+    max_weight: usize,
+) -> Result<Vec<Order>, RepositoryError> {
+    let mut orders = Vec::new();
+    let mut weight = 0;
+    let mut open: Option<(OrderRow, Vec<ItemRow>)> = None;
+    let finish = |(order, items): (OrderRow, Vec<ItemRow>)| {
+        order
+            .into_order(items)
+            .map_err(|e| RepositoryError::Other(Box::new(e)))
+    };
+    for row in rows {
+        let (order, item) = row.map_err(super::errors::from_diesel)?;
+        match &mut open {
+            Some((current, items)) if current.id == order.id => items.push(item),
+            _ => {
+                if let Some(done) = open.replace((order, vec![item])) {
+                    let done = finish(done)?;
+                    weight += done.weight();
+                    orders.push(done);
+                    if weight > max_weight {
+                        return Ok(orders);
+                    }
+                }
+            }
+        }
+    }
+    if let Some(done) = open {
+        orders.push(finish(done)?);
+    }
+    Ok(orders)
+}
+
 /// An order id read from a 16-byte column.
 pub(crate) fn order_id(bytes: &[u8]) -> Result<OrderId, CorruptRow> {
     <[u8; 16]>::try_from(bytes)

@@ -243,8 +243,9 @@ impl<R: OrderRepository> OrderRepository for CircuitBreaker<R> {
         filter: &OrderFilter,
         after: Option<OrderPosition>,
         limit: u32,
+        max_weight: usize,
     ) -> Result<Vec<Order>, RepositoryError> {
-        self.call(|next| next.list(filter, after, limit))
+        self.call(|next| next.list(filter, after, limit, max_weight))
     }
 
     fn update_status(&self, change: &StatusChange) -> Result<(), RepositoryError> {

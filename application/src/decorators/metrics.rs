@@ -60,8 +60,9 @@ impl<R: OrderRepository> OrderRepository for MetricsRepository<R> {
         filter: &OrderFilter,
         after: Option<OrderPosition>,
         limit: u32,
+        max_weight: usize,
     ) -> Result<Vec<Order>, RepositoryError> {
-        self.observe("list", |next| next.list(filter, after, limit))
+        self.observe("list", |next| next.list(filter, after, limit, max_weight))
     }
 
     fn update_status(&self, change: &StatusChange) -> Result<(), RepositoryError> {

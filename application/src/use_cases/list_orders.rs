@@ -1,6 +1,6 @@
 //! List orders: one page, newest first, and where the next one starts.
 
-use domain::{Clock, IdGenerator, OrderPosition, OrderRepository};
+use domain::{Clock, IdGenerator, Order, OrderPosition, OrderRepository};
 
 use super::CoreOrderService;
 use crate::{ListOrders, OrderPage, ServiceError};
@@ -9,11 +9,19 @@ impl<R: OrderRepository, C: Clock, I: IdGenerator> CoreOrderService<R, C, I> {
     pub(super) fn list(&self, query: ListOrders) -> Result<OrderPage, ServiceError> {
         let limit = query.limit.get();
         // One more than asked: if it comes back, there is a next page, and it starts after the last order shown.
-        let mut orders =
-            self.repository
-                .list(&query.filter, query.after, limit.saturating_add(1))?;
-        let more = orders.len() > limit as usize;
+        let mut orders = self.repository.list(
+            &query.filter,
+            query.after,
+            limit.saturating_add(1),
+            PAGE_WEIGHT_LIMIT,
+        )?;
+        let mut more = orders.len() > limit as usize;
         orders.truncate(limit as usize);
+        let fit = fitting(&orders);
+        if fit < orders.len() {
+            orders.truncate(fit);
+            more = true;
+        }
         let next = if more {
             orders.last().map(OrderPosition::of)
         } else {
@@ -21,6 +29,26 @@ impl<R: OrderRepository, C: Clock, I: IdGenerator> CoreOrderService<R, C, I> {
         };
         Ok(OrderPage { orders, next })
     }
+}
+
+/// The most a page may weigh, by [`Order::weight`]: about its size on the wire, so a page of the largest orders is about
+/// half a megabyte whichever transport carries it, and a listing's memory is bounded by the service, not by what a
+/// client asks for. A page of ordinary orders never comes near it (a hundred orders of a few items weigh some
+/// 60 KB); a page of the largest orders (a hundred items with 200-character names, some 30 KB each) holds about
+/// seventeen of them.
+pub const PAGE_WEIGHT_LIMIT: usize = 512 * 1024;
+
+/// How many of `orders`, from the first, fit within [`PAGE_WEIGHT_LIMIT`]; at least one, so every page makes
+/// progress.
+fn fitting(orders: &[Order]) -> usize {
+    let mut total = 0;
+    orders
+        .iter()
+        .position(|order| {
+            total += order.weight();
+            total > PAGE_WEIGHT_LIMIT
+        })
+        .map_or(orders.len(), |over| over.max(1))
 }
 
 #[cfg(test)]
@@ -57,12 +85,76 @@ mod tests {
         let mut repository = MockOrderRepository::new();
         repository
             .expect_list()
-            .withf(|_, after, limit| after.is_none() && *limit == 3)
+            .withf(|_, after, limit, weight| {
+                after.is_none() && *limit == 3 && *weight == PAGE_WEIGHT_LIMIT
+            })
             .times(1)
-            .returning(|_, _, _| Ok(listed(3)));
+            .returning(|_, _, _, _| Ok(listed(3)));
         let page = service(repository).list_orders(list_query(2)).unwrap();
         assert_eq!(page.orders.len(), 2);
         assert_eq!(page.next, Some(OrderPosition::of(&listed(2)[1])));
+    }
+
+    /// `count` orders of a hundred items with 200-character names: the largest orders there are.
+    fn largest(count: u8) -> Vec<Order> {
+        (0..count)
+            .map(|i| {
+                let mut draft = draft();
+                let item = draft.items.as_ref().unwrap()[0].clone();
+                draft.items = Some(
+                    (0..100)
+                        .map(|n| domain::OrderItemDraft {
+                            product_code: Some(format!("product-{n}")),
+                            name: Some("n".repeat(200)),
+                            ..item.clone()
+                        })
+                        .collect(),
+                );
+                Order::place(
+                    OrderId::from_bytes([i; 16]),
+                    draft.validate().unwrap(),
+                    Timestamp::from_unix_micros(1_000 - i64::from(i)),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn a_page_of_the_largest_orders_is_cut_at_its_weight_limit_and_points_after_its_last_order() {
+        let mut repository = MockOrderRepository::new();
+        repository
+            .expect_list()
+            .times(1)
+            .returning(|_, _, _, _| Ok(largest(40)));
+        let page = service(repository).list_orders(list_query(100)).unwrap();
+        let weight: usize = page.orders.iter().map(Order::weight).sum();
+        assert!(weight <= PAGE_WEIGHT_LIMIT, "{weight}");
+        assert!(
+            (10..40).contains(&page.orders.len()),
+            "{}",
+            page.orders.len()
+        );
+        let last = page.orders.last().unwrap();
+        assert_eq!(page.next, Some(OrderPosition::of(last)));
+    }
+
+    #[test]
+    fn a_page_holds_at_least_one_order_and_a_short_cut_page_still_has_a_next() {
+        let mut repository = MockOrderRepository::new();
+        repository
+            .expect_list()
+            .times(1)
+            .returning(|_, _, _, _| Ok(largest(2)));
+        let page = service(repository).list_orders(list_query(2)).unwrap();
+        // Both fit; with a weight limit below one order, one would still be listed.
+        assert_eq!(page.orders.len(), 2);
+        assert_eq!(fitting(&largest(1)), 1);
+        assert_eq!(fitting(&[]), 0);
+    }
+
+    #[test]
+    fn ordinary_orders_fill_the_largest_page_without_being_cut() {
+        assert!(listed(100).iter().map(Order::weight).sum::<usize>() < PAGE_WEIGHT_LIMIT / 4);
     }
 
     #[test]
@@ -71,7 +163,7 @@ mod tests {
         repository
             .expect_list()
             .times(1)
-            .returning(|_, _, _| Ok(listed(2)));
+            .returning(|_, _, _, _| Ok(listed(2)));
         let page = service(repository).list_orders(list_query(2)).unwrap();
         assert_eq!((page.orders.len(), page.next), (2, None));
     }
@@ -87,9 +179,9 @@ mod tests {
         let mut repository = MockOrderRepository::new();
         repository
             .expect_list()
-            .withf(move |f, a, _| *f == expected && *a == Some(after))
+            .withf(move |f, a, _, _| *f == expected && *a == Some(after))
             .times(1)
-            .returning(|_, _, _| Ok(vec![]));
+            .returning(|_, _, _, _| Ok(vec![]));
         let query = ListOrders {
             filter,
             after: Some(after),
@@ -110,7 +202,7 @@ mod tests {
         repository
             .expect_list()
             .times(1)
-            .returning(|_, _, _| Err(unavailable()));
+            .returning(|_, _, _, _| Err(unavailable()));
         assert!(matches!(
             service(repository).list_orders(list_query(5)),
             Err(ServiceError::Unavailable(_))

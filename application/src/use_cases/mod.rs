@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use domain::{Clock, IdGenerator, Order, OrderId, OrderRepository};
 
+pub use list_orders::PAGE_WEIGHT_LIMIT;
 pub use purge_keys::ExpiredKeyPurge;
 
 use crate::{ChangeStatus, ListOrders, OrderPage, OrderService, PlaceOrder, Placed, ServiceError};
