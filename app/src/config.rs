@@ -53,6 +53,20 @@ pub struct Config {
     #[arg(long, env = "BREAKER_OPEN_MS", default_value_t = 5000, value_parser = clap::value_parser!(u64).range(1..))]
     pub breaker_open_ms: u64,
 
+    /// Most connections each listener (HTTP, gRPC) holds open at once (default, and upper bound: what the file
+    /// descriptor limit leaves after a reserve for the database pool and the runtime, shared between the listeners).
+    #[arg(long, env = "MAX_CONNECTIONS", value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: Option<u32>,
+
+    /// Longest a client may take to send a request's body (HTTP: 408 after it) or a call's message (gRPC:
+    /// DEADLINE_EXCEEDED), counted from the first read, in seconds.
+    #[arg(long, env = "REQUEST_BODY_TIMEOUT_SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub request_body_timeout_secs: u64,
+
+    /// Longest a client may take to send a request's line and headers (HTTP: 408 after it), in seconds.
+    #[arg(long, env = "REQUEST_HEADER_TIMEOUT_SECS", default_value_t = 5, value_parser = clap::value_parser!(u64).range(1..=3600))]
+    pub request_header_timeout_secs: u64,
+
     /// HTTP worker threads (default: one per CPU core).
     #[arg(long, env = "HTTP_WORKERS", value_parser = clap::value_parser!(u16).range(1..=1024))]
     pub http_workers: Option<u16>,

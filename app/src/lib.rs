@@ -9,6 +9,7 @@
 //! **Go kit counterpart**: `cmd/main.go`.
 
 mod config;
+mod limits;
 mod log_writer;
 pub mod logging;
 mod purge;

@@ -5,8 +5,8 @@ use std::num::NonZeroUsize;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use actix_web::HttpServer;
 use actix_web::dev::{Server, ServerHandle};
+use adapters::http::ServerSettings;
 use adapters::inbound::{
     ClientRateLimit, CursorCodec, Health, RateLimiter, ServiceExecutor, ServingContext,
 };
@@ -20,6 +20,7 @@ use application::{
 };
 
 use crate::Config;
+use crate::limits::connection_limits;
 use crate::purge::{self, PurgeHandle};
 
 /// How long the readiness probe waits for a database round trip.
@@ -45,6 +46,28 @@ impl Application {
     /// # Errors
     /// When the database cannot be reached in time or migrated, or the address cannot be bound.
     pub fn build(config: &Config) -> anyhow::Result<Self> {
+        let workers = config.http_workers.map_or_else(
+            || std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
+            usize::from,
+        );
+        let listeners = if config.grpc_addr.address().is_some() {
+            2
+        } else {
+            1
+        };
+        let limits = connection_limits(
+            config.max_connections,
+            listeners,
+            config.db_pool_size,
+            2 * workers as u64,
+        )?;
+        log::info!(
+            "at most {} connections per listener (file descriptor limit {}, {} kept for the database pool and the \
+             runtime)",
+            limits.per_listener,
+            limits.descriptor_limit,
+            limits.reserve
+        );
         let database = connect_with_retry(config)?;
         log::info!(
             "database ready: {} (pool of {})",
@@ -57,31 +80,32 @@ impl Application {
         let executor = Arc::new(executor_of(service, config)?);
         let cursors = Arc::new(CursorCodec::new(database.cursor_key()));
         // One set of instances for both transports: the same service, health, cursor key, metrics and rate limit.
-        let mut context =
-            ServingContext::new(executor, Arc::clone(&health), cursors).with_metrics(metrics);
+        let mut context = ServingContext::new(executor, Arc::clone(&health), cursors)
+            .with_metrics(metrics)
+            .with_body_timeout(Duration::from_secs(config.request_body_timeout_secs));
         if let Some(limit) = rate_limit_of(config) {
             context = context.with_rate_limit(limit);
         }
         let listener = TcpListener::bind(config.http_addr)
             .with_context(|| format!("cannot listen on {}", config.http_addr))?;
         let address = listener.local_addr()?;
-        let workers = config.http_workers.map_or_else(
-            || std::thread::available_parallelism().map_or(1, std::num::NonZero::get),
-            usize::from,
-        );
-        let http_context = context.clone();
-        let server = HttpServer::new(move || adapters::http::app(http_context.clone()))
-            .disable_signals()
-            .shutdown_timeout(config.shutdown_timeout_secs)
-            .workers(workers)
-            .listen(listener)?
-            .run();
+        let server = adapters::http::serve(
+            listener,
+            context.clone(),
+            ServerSettings {
+                workers,
+                max_connections: limits.per_listener,
+                header_timeout: Duration::from_secs(config.request_header_timeout_secs),
+                shutdown_timeout: Duration::from_secs(config.shutdown_timeout_secs),
+            },
+        )?;
         let shutdown_timeout = Duration::from_secs(config.shutdown_timeout_secs);
         let grpc = match config.grpc_addr.address() {
             Some(address) => Some(GrpcServer::start(
                 address,
                 context,
                 workers,
+                limits.per_listener,
                 shutdown_timeout,
             )?),
             None => {
@@ -168,11 +192,12 @@ struct GrpcServer {
 }
 
 impl GrpcServer {
-    /// Binds `address` and serves on `workers` threads until stopped.
+    /// Binds `address` and serves on `workers` threads, at most `max_connections` at once, until stopped.
     fn start(
         address: SocketAddr,
         context: ServingContext,
         workers: usize,
+        max_connections: usize,
         shutdown_timeout: Duration,
     ) -> anyhow::Result<Self> {
         let listener = TcpListener::bind(address)
@@ -193,7 +218,12 @@ impl GrpcServer {
         let shutdown = async move {
             let _stopped = stopped.wait_for(|stopped| *stopped).await;
         };
-        let served = runtime.spawn(adapters::grpc::serve(listener, context, shutdown));
+        let served = runtime.spawn(adapters::grpc::serve(
+            listener,
+            context,
+            max_connections,
+            shutdown,
+        ));
         log::info!("serving gRPC on {address}");
         Ok(Self {
             address,

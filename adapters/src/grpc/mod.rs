@@ -10,6 +10,7 @@
 mod call_log;
 mod endpoints;
 mod health;
+mod limits;
 mod messages;
 mod metadata;
 pub mod proto;
@@ -20,13 +21,13 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tonic::transport::Server;
-use tonic::transport::server::TcpIncoming;
 
 pub use status::{ERROR_DOMAIN, grpc_code};
 
 use self::call_log::CallLayer;
 use self::endpoints::GrpcOrderService;
 use self::health::LiveHealth;
+use self::limits::{MessageTimeoutLayer, limited_incoming};
 use self::proto::ORDERS_DESCRIPTOR;
 use self::proto::orders::v1::order_service_server::OrderServiceServer;
 use crate::inbound::{BODY_LIMIT, ServingContext};
@@ -40,22 +41,24 @@ const MAX_HEADER_LIST_SIZE: u32 = 16 * 1024;
 /// How often an idle connection is pinged, and how long the answer may take before the connection is closed.
 const KEEPALIVE: (Duration, Duration) = (Duration::from_secs(30), Duration::from_secs(10));
 
-/// The largest response message, in bytes: a full page of the largest orders fits.
-const MAX_RESPONSE_SIZE: usize = 16 * 1024 * 1024;
+/// The largest response message, in bytes: a page weighs at most `application::PAGE_WEIGHT_LIMIT` (about its JSON
+/// size, above its protobuf size), so every page fits with room to spare.
+const MAX_RESPONSE_SIZE: usize = 2 * application::PAGE_WEIGHT_LIMIT;
 
 /// The reflection services could not be built from the descriptors (a build fault).
 #[derive(Debug, thiserror::Error)]
 #[error("the gRPC reflection service cannot be built")]
 pub struct ReflectionError(#[source] tonic_reflection::server::Error);
 
-/// Serves every gRPC service on `listener` until `shutdown` completes; then stops accepting connections, lets the
-/// calls in flight finish and returns.
+/// Serves every gRPC service on `listener`, with at most `max_connections` connections open at once, until
+/// `shutdown` completes; then stops accepting connections, lets the calls in flight finish and returns.
 ///
 /// # Errors
 /// [`ReflectionError`] before serving; the server's error (boxed) when serving fails.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     context: ServingContext,
+    max_connections: usize,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let orders = OrderServiceServer::new(GrpcOrderService {
@@ -76,7 +79,10 @@ pub async fn serve(
     };
     let reflection_v1 = reflection().build_v1().map_err(ReflectionError)?;
     let reflection_v1alpha = reflection().build_v1alpha().map_err(ReflectionError)?;
-    let incoming = TcpIncoming::from(listener).with_nodelay(Some(true));
+    let body_timeout = context.body_timeout;
+    // A connection must open (send its HTTP/2 preface) within the body timeout too; once open, keep-alive pings
+    // find a peer that went away, and each call's message has the body timeout.
+    let incoming = limited_incoming(listener, max_connections, body_timeout);
     Server::builder()
         .accept_http1(false)
         .max_concurrent_streams(MAX_CONCURRENT_STREAMS)
@@ -85,6 +91,9 @@ pub async fn serve(
         .http2_keepalive_timeout(Some(KEEPALIVE.1))
         .layer(CallLayer {
             metrics: context.metrics,
+        })
+        .layer(MessageTimeoutLayer {
+            timeout: body_timeout,
         })
         .add_service(orders)
         .add_service(health)

@@ -25,7 +25,7 @@ pub const fn grpc_code(code: ErrorCode) -> Code {
         ErrorCode::InvalidTransition | ErrorCode::IdempotencyKeyReused => Code::FailedPrecondition,
         ErrorCode::VersionMismatch => Code::Aborted,
         ErrorCode::Unavailable => Code::Unavailable,
-        ErrorCode::DeadlineExceeded => Code::DeadlineExceeded,
+        ErrorCode::DeadlineExceeded | ErrorCode::RequestTimeout => Code::DeadlineExceeded,
         ErrorCode::Internal => Code::Internal,
     }
 }

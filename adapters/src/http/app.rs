@@ -11,7 +11,8 @@ use super::api_docs::ApiDocument;
 use super::error::ApiError;
 use super::middleware::request_context;
 use super::rate_limit::enforce_rate_limit;
-use super::route_table::{Endpoint, actix_method, endpoints};
+use super::route_table::{Endpoint, endpoints};
+use super::unread_body::BodyTimeout;
 use crate::inbound::ServingContext;
 
 /// The API document, built and serialized once for every worker.
@@ -40,7 +41,8 @@ pub fn app(
         .app_data(web::Data::from(context.executor))
         .app_data(web::Data::from(context.health))
         .app_data(web::Data::from(context.cursors))
-        .app_data(web::Data::from(Arc::clone(&API_DOCUMENT)));
+        .app_data(web::Data::from(Arc::clone(&API_DOCUMENT)))
+        .app_data(BodyTimeout(context.body_timeout));
     if let Some(metrics) = context.metrics {
         app = app.app_data(web::Data::from(metrics));
     }
@@ -59,11 +61,11 @@ pub fn app(
 }
 
 /// One actix resource per path of `endpoints`, in table order, each answering a method it has no route for with a
-/// 405 whose `Allow` names the methods it has.
+/// 405 whose `Allow` names the methods it has (`HEAD` with every `GET`).
 fn resources(endpoints: Vec<Endpoint>) -> Vec<Resource> {
     let mut paths: Vec<(String, Vec<String>, Vec<Route>)> = Vec::new();
     for endpoint in endpoints {
-        let methods = endpoint.methods.iter().map(|m| actix_method(m).to_string());
+        let methods = endpoint.served.iter().map(ToString::to_string);
         match paths.iter_mut().find(|(path, ..)| *path == endpoint.path) {
             Some((_, allow, routes)) => {
                 allow.extend(methods);

@@ -5,7 +5,7 @@ use std::error::Error as StdError;
 use std::fmt;
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{ALLOW, CONTENT_TYPE, RETRY_AFTER};
+use actix_web::http::header::{ACCEPT_ENCODING, ALLOW, CONTENT_TYPE, RETRY_AFTER};
 use actix_web::{HttpResponse, ResponseError};
 use application::ServiceError;
 use domain::{ParseOrderIdError, ValidationErrors};
@@ -19,12 +19,22 @@ use crate::inbound::{ErrorCode, Failure, RequestId};
 pub(crate) const PROBLEM_JSON: &str = "application/problem+json";
 
 /// A request that failed: the transport-neutral [`Failure`] with the status it is sent with (its code's, unless
-/// actix chose another) and, for a 405, the `Allow` header.
+/// actix chose another) and the header that tells the client what it may send instead, if any (`Allow` on a 405,
+/// `Accept-Encoding` on a 415 for an encoded body).
 #[derive(Debug)]
 pub struct ApiError {
     failure: Failure,
     status: StatusCode,
-    allow: Option<String>,
+    header: Option<Alternative>,
+}
+
+/// A header telling the client what it may send instead.
+#[derive(Debug)]
+enum Alternative {
+    /// `Allow`: the methods the path has.
+    Allow(String),
+    /// `Accept-Encoding: identity`: the body must not be encoded.
+    Identity,
 }
 
 impl ApiError {
@@ -38,12 +48,31 @@ impl ApiError {
         Self::from(Failure::malformed(detail))
     }
 
+    /// The member at `field` (`order_items[0].quantity`, or a query parameter) cannot be read, for `message`
+    /// (`must be a number, not a string`); the detail says both, and the problem's `errors` has the field.
+    pub(crate) fn malformed_field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self::from(Failure::malformed_field(field, message))
+    }
+
     /// The body is not `application/json`.
     pub(crate) fn unsupported_media_type() -> Self {
         Self::new(
             ErrorCode::UnsupportedMediaType,
             "the body must be application/json",
         )
+    }
+
+    /// The body is content-encoded (gzip, br, ...), which the service does not decode; `Accept-Encoding: identity`
+    /// says so (RFC 9110, section 15.5.16).
+    pub(crate) fn unsupported_encoding() -> Self {
+        Self {
+            header: Some(Alternative::Identity),
+            ..Self::new(
+                ErrorCode::UnsupportedMediaType,
+                "the body must not be encoded: the service does not decode gzip or any other Content-Encoding; \
+                 send plain JSON",
+            )
+        }
     }
 
     /// The body is over the limit.
@@ -63,7 +92,7 @@ impl ApiError {
     pub(crate) fn method_not_allowed(allow: String) -> Self {
         let detail = format!("this resource allows only {allow}");
         Self {
-            allow: Some(allow),
+            header: Some(Alternative::Allow(allow)),
             ..Self::new(ErrorCode::MethodNotAllowed, detail)
         }
     }
@@ -126,8 +155,14 @@ impl ApiError {
         if let Some(seconds) = self.failure.retry_after_secs() {
             response.insert_header((RETRY_AFTER, seconds));
         }
-        if let Some(allow) = &self.allow {
-            response.insert_header((ALLOW, allow.as_str()));
+        match &self.header {
+            Some(Alternative::Allow(allow)) => {
+                response.insert_header((ALLOW, allow.as_str()));
+            }
+            Some(Alternative::Identity) => {
+                response.insert_header((ACCEPT_ENCODING, "identity"));
+            }
+            None => {}
         }
         response.body(body)
     }
@@ -175,7 +210,7 @@ impl From<Failure> for ApiError {
         Self {
             status: status_of(failure.code()),
             failure,
-            allow: None,
+            header: None,
         }
     }
 }

@@ -27,7 +27,7 @@ impl FromRequest for IfMatch {
         let parsed = match (values.next(), values.next()) {
             (None, _) => Ok(Self(None)),
             (Some(value), None) => parse(value).map(Self),
-            (Some(_), Some(_)) => Err(malformed()),
+            (Some(_), Some(_)) => Err(ApiError::malformed("send If-Match once")),
         };
         ready(parsed)
     }

@@ -8,11 +8,13 @@
 use actix_web::http::StatusCode;
 use actix_web::http::header::{ETAG, LOCATION};
 use actix_web::{HttpResponse, web};
-use domain::{Order, OrderId};
+use domain::Order;
 use serde::Serialize;
 
 use super::body::JsonBody;
-use super::dto::{ChangeStatusRequest, CreateOrderRequest, CreatedOrderResponse, OrderEnvelope};
+use super::dto::{
+    ChangeStatusRequest, CreateOrderRequest, CreatedOrderResponse, OrderEnvelope, OrderIdPath,
+};
 use super::error::ApiError;
 use super::etag::{IfMatch, etag};
 use super::idempotency::{IDEMPOTENT_REPLAYED, IdempotencyKeyHeader};
@@ -78,7 +80,8 @@ pub(crate) async fn place_order(
 
 /// Read an order
 ///
-/// The order, with its version as `ETag`. An id that is not a UUID names no order.
+/// The order, with its version as `ETag`. An id that is not a UUID names no order; one that is not validly
+/// percent-encoded is malformed.
 #[utoipa::path(
     get,
     path = "/orders/{id}",
@@ -90,9 +93,8 @@ pub(crate) async fn place_order(
 pub(crate) async fn find_order(
     executor: Executor,
     context: RequestContext,
-    id: web::Path<String>,
+    OrderIdPath(id): OrderIdPath,
 ) -> Result<HttpResponse, ApiError> {
-    let id: OrderId = id.parse()?;
     let order = executor
         .run(&context, move |service| service.find_order(&id))
         .await?;
@@ -113,9 +115,9 @@ pub(crate) async fn list_orders(
     executor: Executor,
     cursors: web::Data<CursorCodec>,
     context: RequestContext,
-    query: web::Query<ListOrdersQuery>,
+    query: ListOrdersQuery,
 ) -> Result<HttpResponse, ApiError> {
-    let query = query.into_inner().into_request().into_query(&cursors)?;
+    let query = query.into_request().into_query(&cursors)?;
     let page = executor
         .run(&context, move |service| service.list_orders(query))
         .await?;

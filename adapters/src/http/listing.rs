@@ -1,15 +1,21 @@
 //! `GET /orders`: the query string of a listing, and the page it answers with.
 
+use std::future::{Ready, ready};
+
+use actix_web::dev::Payload;
+use actix_web::{FromRequest, HttpRequest};
 use application::OrderPage;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use utoipa::{IntoParams, ToSchema};
 
-use super::dto::OrderResponse;
+use super::dto::{OrderResponse, query_pairs};
+use super::error::ApiError;
 use super::schemas::{OrderStatusSchema, PageLimitSchema, ReferenceSchema};
 use crate::inbound::{CursorCodec, ListingRequest};
 
-/// The query string of `GET /orders`; every parameter is optional, and unknown ones are ignored.
-#[derive(Debug, Default, Deserialize, IntoParams)]
+/// The query string of `GET /orders`; every parameter is optional, and unknown ones are ignored. Read strictly: a
+/// query string that is not validly percent-encoded UTF-8, or that gives a parameter twice, is malformed.
+#[derive(Debug, Default, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub(crate) struct ListOrdersQuery {
     /// Only this customer's orders.
@@ -29,7 +35,41 @@ pub(crate) struct ListOrdersQuery {
     cursor: Option<String>,
 }
 
+impl FromRequest for ListOrdersQuery {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Self::parse(req.query_string()))
+    }
+}
+
 impl ListOrdersQuery {
+    /// The listing `query` (a raw query string) asks for.
+    ///
+    /// # Errors
+    /// `malformed_request` when the query is not validly percent-encoded UTF-8, or names a parameter twice.
+    fn parse(query: &str) -> Result<Self, ApiError> {
+        let mut parsed = Self::default();
+        for (name, value) in query_pairs(query)? {
+            let slot = match name.as_str() {
+                "customer_id" => &mut parsed.customer_id,
+                "restaurant_id" => &mut parsed.restaurant_id,
+                "status" => &mut parsed.status,
+                "limit" => &mut parsed.limit,
+                "cursor" => &mut parsed.cursor,
+                _ => continue,
+            };
+            if slot.replace(value).is_some() {
+                return Err(ApiError::malformed_field(
+                    name,
+                    "is given more than once; give it once",
+                ));
+            }
+        }
+        Ok(parsed)
+    }
+
     /// The listing as every transport states it.
     pub(crate) fn into_request(self) -> ListingRequest {
         ListingRequest {
@@ -60,6 +100,38 @@ impl<'a> OrderListResponse<'a> {
         Self {
             orders: page.orders.iter().map(OrderResponse::from).collect(),
             next_cursor: page.next.map(|position| cursors.encode(position)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameters_are_decoded_and_unknown_ones_ignored() {
+        let query =
+            ListOrdersQuery::parse("customer_id=c%201&status=Pending&limit=5&x=%41").unwrap();
+        let request = query.into_request();
+        assert_eq!(request.customer_id.as_deref(), Some("c 1"));
+        assert_eq!(request.status.as_deref(), Some("Pending"));
+        assert_eq!(request.limit.as_deref(), Some("5"));
+        assert_eq!((request.restaurant_id, request.cursor), (None, None));
+    }
+
+    #[test]
+    fn a_parameter_given_twice_is_malformed_and_named() {
+        let error = ListOrdersQuery::parse("limit=1&status=Pending&limit=2").unwrap_err();
+        assert_eq!(
+            error.detail(),
+            "limit: is given more than once; give it once"
+        );
+    }
+
+    #[test]
+    fn a_badly_encoded_parameter_is_malformed_even_when_unknown() {
+        for query in ["status=%ff", "x=%zz", "limit=1&%", "%ff=1"] {
+            assert!(ListOrdersQuery::parse(query).is_err(), "{query}");
         }
     }
 }

@@ -30,6 +30,7 @@ mod rate_limit;
 mod route_table;
 mod schemas;
 mod scrape;
+mod server;
 mod unread_body;
 
 #[cfg(test)]
@@ -39,3 +40,4 @@ pub use app::app;
 pub use body::BODY_LIMIT;
 pub use error::ApiError;
 pub use openapi::document;
+pub use server::{ServerSettings, serve};

@@ -24,6 +24,7 @@ pub(crate) const fn status_of(code: ErrorCode) -> StatusCode {
         ErrorCode::RateLimited => StatusCode::TOO_MANY_REQUESTS,
         ErrorCode::Unavailable => StatusCode::SERVICE_UNAVAILABLE,
         ErrorCode::DeadlineExceeded => StatusCode::GATEWAY_TIMEOUT,
+        ErrorCode::RequestTimeout => StatusCode::REQUEST_TIMEOUT,
         ErrorCode::Internal => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }
@@ -45,6 +46,7 @@ pub(crate) const fn title_of(code: ErrorCode) -> &'static str {
         ErrorCode::RateLimited => "Too many requests",
         ErrorCode::Unavailable => "Service unavailable",
         ErrorCode::DeadlineExceeded => "Deadline exceeded",
+        ErrorCode::RequestTimeout => "Request timeout",
         ErrorCode::Internal => "Internal server error",
         ErrorCode::RequestRefused => "Request refused",
     }
@@ -57,6 +59,7 @@ pub(crate) fn code_for_status(status: StatusCode) -> ErrorCode {
         StatusCode::NOT_FOUND => ErrorCode::NotFound,
         StatusCode::METHOD_NOT_ALLOWED => ErrorCode::MethodNotAllowed,
         StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::PayloadTooLarge,
+        StatusCode::REQUEST_TIMEOUT => ErrorCode::RequestTimeout,
         StatusCode::UNSUPPORTED_MEDIA_TYPE => ErrorCode::UnsupportedMediaType,
         StatusCode::TOO_MANY_REQUESTS => ErrorCode::RateLimited,
         StatusCode::SERVICE_UNAVAILABLE => ErrorCode::Unavailable,
@@ -88,7 +91,8 @@ pub(crate) struct ProblemDocument<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = String, required = true)]
     pub(crate) request_id: Option<&'a str>,
-    /// For `validation_failed` only: every missing or invalid field, in the order found.
+    /// For `validation_failed`: every missing or invalid field, in the order found. For `malformed_request`: the
+    /// member that could not be read, when one is to blame.
     #[serde(skip_serializing_if = "<[_]>::is_empty")]
     #[schema(value_type = Vec<FieldErrorDocument<'static>>)]
     pub(crate) errors: &'a [FieldErrorDocument<'a>],

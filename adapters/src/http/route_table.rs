@@ -5,6 +5,10 @@
 //! attribute generates), and lists the problems the handler can answer with; every operation may also fail with
 //! `internal`, and every one the rate limit applies to with `rate_limited`. Entries are grouped by the document's
 //! tags (utoipa keeps an attribute's `tag` where only its `OpenApi` derive can read it, so the table says it).
+//!
+//! Every `GET` route also answers `HEAD` (RFC 9110, section 9.3.2): the handler runs as for the `GET`, and actix
+//! sends the status and headers (`Content-Length`, `ETag` included) without the body. The document lists only the
+//! `GET`; its description says so.
 
 use actix_web::dev::Handler;
 use actix_web::http::Method;
@@ -25,8 +29,10 @@ const BODY_PROBLEMS: [ErrorCode; 3] = [MalformedRequest, UnsupportedMediaType, P
 pub(crate) struct Endpoint {
     /// The path template, in the syntax actix and OpenAPI share: `/orders/{id}`.
     pub(crate) path: String,
-    /// The methods it answers (one for every route today).
+    /// The methods it is documented with (one for every route today).
     pub(crate) methods: Vec<HttpMethod>,
+    /// The methods its route answers: those, and `HEAD` where they have `GET`.
+    pub(crate) served: Vec<Method>,
     /// The handler, guarded by those methods.
     pub(crate) route: Route,
     /// The operation as its `#[utoipa::path]` describes it.
@@ -88,12 +94,13 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
                 VersionMismatch,
                 Unavailable,
             ]),
+        // A path that is not validly percent-encoded (`/orders/%ff`) is `malformed_request`.
         endpoint::<handlers::__path_find_order, _, _>(
             ORDERS,
             find_order,
-            &[OrderNotFound, Unavailable],
+            &[MalformedRequest, OrderNotFound, Unavailable],
         ),
-        // A query string that cannot be decoded (`limit=1&limit=2`) is refused by actix: `malformed_request`.
+        // So is a query string that is not (`status=%ff`), or that gives a parameter twice (`limit=1&limit=2`).
         endpoint::<handlers::__path_list_orders, _, _>(
             ORDERS,
             list_orders,
@@ -114,7 +121,11 @@ where
     F::Output: Responder + 'static,
 {
     let methods = P::methods();
-    let allowed: Vec<Method> = methods.iter().map(actix_method).collect();
+    let mut served: Vec<Method> = methods.iter().map(actix_method).collect();
+    if served.contains(&Method::GET) && !served.contains(&Method::HEAD) {
+        served.push(Method::HEAD);
+    }
+    let allowed = served.clone();
     let route = web::route()
         .guard(guard::fn_guard(move |ctx| {
             allowed.contains(&ctx.head().method)
@@ -123,6 +134,7 @@ where
     Endpoint {
         path: P::path(),
         methods,
+        served,
         route,
         operation: P::operation,
         problems: problems.to_vec(),
@@ -155,6 +167,19 @@ pub(crate) fn actix_method(method: &HttpMethod) -> Method {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn every_get_route_also_answers_head_and_no_other_does() {
+        for endpoint in endpoints() {
+            let has_get = endpoint.served.contains(&Method::GET);
+            assert_eq!(
+                endpoint.served.contains(&Method::HEAD),
+                has_get,
+                "{}",
+                endpoint.path
+            );
+        }
+    }
 
     #[test]
     fn the_operational_routes_are_exactly_the_endpoints_outside_the_order_api() {

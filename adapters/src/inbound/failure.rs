@@ -53,6 +53,8 @@ pub enum ErrorCode {
     Unavailable,
     /// The client's deadline passed before the call could finish; the call did not run, or its result is unknown.
     DeadlineExceeded,
+    /// The client took too long to send its request (the body stopped arriving); nothing was done.
+    RequestTimeout,
     /// Anything else the server got wrong; details are logged, never sent.
     Internal,
     /// A client error without a more specific code, such as one the HTTP server refused on its own.
@@ -61,7 +63,7 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for the API documents' lists of them.
-    pub const ALL: [Self; 15] = [
+    pub const ALL: [Self; 16] = [
         Self::MalformedRequest,
         Self::ValidationFailed,
         Self::UnsupportedMediaType,
@@ -75,6 +77,7 @@ impl ErrorCode {
         Self::RateLimited,
         Self::Unavailable,
         Self::DeadlineExceeded,
+        Self::RequestTimeout,
         Self::Internal,
         Self::RequestRefused,
     ];
@@ -95,6 +98,7 @@ impl ErrorCode {
             Self::RateLimited => "rate_limited",
             Self::Unavailable => "unavailable",
             Self::DeadlineExceeded => "deadline_exceeded",
+            Self::RequestTimeout => "request_timeout",
             Self::Internal => "internal",
             Self::RequestRefused => "request_refused",
         }
@@ -138,6 +142,20 @@ impl Failure {
     /// The input is not well formed; `detail` says where.
     pub fn malformed(detail: impl fmt::Display) -> Self {
         Self::new(ErrorCode::MalformedRequest, detail.to_string())
+    }
+
+    /// The input is not well formed at `field` (a path such as `order_items[0].quantity`), for `message` (a
+    /// lowercase phrase: `must be a number, not a string`): the detail says both, and [`fields`](Self::fields) has
+    /// the one field.
+    pub fn malformed_field(field: impl Into<String>, message: impl Into<String>) -> Self {
+        let (field, message) = (field.into(), message.into());
+        Self {
+            fields: vec![FieldError {
+                field: field.clone(),
+                message: message.clone(),
+            }],
+            ..Self::new(ErrorCode::MalformedRequest, format!("{field}: {message}"))
+        }
     }
 
     /// The client is over its rate limit; it may retry after `retry_after_secs` (at least 1).
@@ -186,7 +204,8 @@ impl Failure {
         &self.detail
     }
 
-    /// For `validation_failed`: every missing or invalid field, in the order found.
+    /// For `validation_failed`: every missing or invalid field, in the order found; for `malformed_request`, the
+    /// member that could not be read, when one is to blame.
     pub fn fields(&self) -> &[FieldError] {
         &self.fields
     }

@@ -35,4 +35,4 @@ pub use request_id::{RequestId, X_REQUEST_ID, current_request_id};
 pub use requests::{
     BODY_LIMIT, IDEMPOTENCY_KEY, ListingRequest, StatusChangeRequest, idempotency_key,
 };
-pub use serving::ServingContext;
+pub use serving::{DEFAULT_BODY_TIMEOUT, ServingContext};

@@ -131,7 +131,7 @@ pub fn idempotency_key<'a>(
             .ok_or_else(|| {
                 Failure::malformed("Idempotency-Key must be 1 to 255 visible ASCII characters")
             }),
-        (Some(_), Some(_)) => Err(Failure::malformed("send one Idempotency-Key, not several")),
+        (Some(_), Some(_)) => Err(Failure::malformed("send Idempotency-Key once")),
     }
 }
 

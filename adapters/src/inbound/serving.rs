@@ -3,9 +3,13 @@
 //! client has one budget whichever transport it calls).
 
 use std::sync::Arc;
+use std::time::Duration;
 
 use super::{ClientRateLimit, CursorCodec, Health, ServiceExecutor};
 use crate::metrics::PrometheusMetrics;
+
+/// How long a client may take to send a request's body (HTTP) or a call's message (gRPC), unless configured.
+pub const DEFAULT_BODY_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// The shared instances a transport is built from; cheap to clone, every clone sharing them.
 #[derive(Debug, Clone)]
@@ -15,11 +19,13 @@ pub struct ServingContext {
     pub(crate) cursors: Arc<CursorCodec>,
     pub(crate) metrics: Option<Arc<PrometheusMetrics>>,
     pub(crate) rate_limit: Option<Arc<ClientRateLimit>>,
+    /// How long a client may take to send a request's body or a call's message, from the first read.
+    pub(crate) body_timeout: Duration,
 }
 
 impl ServingContext {
     /// The order service (through the executor), the instance's health behind the probes, and the codec of
-    /// listing cursors (with the key every instance shares); no metrics, no rate limit.
+    /// listing cursors (with the key every instance shares); no metrics, no rate limit, the default body timeout.
     pub fn new(
         executor: Arc<ServiceExecutor>,
         health: Arc<Health>,
@@ -31,6 +37,7 @@ impl ServingContext {
             cursors,
             metrics: None,
             rate_limit: None,
+            body_timeout: DEFAULT_BODY_TIMEOUT,
         }
     }
 
@@ -45,6 +52,14 @@ impl ServingContext {
     #[must_use]
     pub fn with_rate_limit(mut self, limit: Arc<ClientRateLimit>) -> Self {
         self.rate_limit = Some(limit);
+        self
+    }
+
+    /// Cuts off a request whose body (a call whose message) has not fully arrived `timeout` after it began to be
+    /// read: a stalled client does not hold its connection forever.
+    #[must_use]
+    pub const fn with_body_timeout(mut self, timeout: Duration) -> Self {
+        self.body_timeout = timeout;
         self
     }
 }

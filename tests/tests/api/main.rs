@@ -22,4 +22,5 @@ mod process;
 mod rate_limit;
 mod restart;
 mod rolling_restart;
+mod stalled_clients;
 mod tcp_proxy;

@@ -13,7 +13,7 @@ use crate::tcp_proxy::{TcpProxy, address_of, via_port};
 
 /// The `ordersvc` binary of this build profile, brought up to date once per test run (`cargo test -p tests` alone
 /// would not rebuild it; when it is fresh this costs a fraction of a second).
-fn ordersvc() -> PathBuf {
+pub(crate) fn ordersvc() -> PathBuf {
     static BINARY: OnceLock<PathBuf> = OnceLock::new();
     BINARY
         .get_or_init(|| {
@@ -51,7 +51,25 @@ impl Drop for Process {
 /// Starts the binary on a free port (or where `env` sets `HTTP_ADDR`) with `env` (besides the database) and waits
 /// until it logs where it listens.
 pub(crate) fn start(database_url: &str, env: &[(&str, &str)]) -> Process {
-    let mut command = Command::new(ordersvc());
+    spawn(Command::new(ordersvc()), database_url, env)
+}
+
+/// [`start`], with the process's file descriptor limit (soft and hard) set to `limit`.
+pub(crate) fn start_with_descriptor_limit(
+    database_url: &str,
+    env: &[(&str, &str)],
+    limit: u32,
+) -> Process {
+    let mut command = Command::new("/bin/sh");
+    // `exec` keeps the pid, so killing the process kills ordersvc.
+    command
+        .arg("-c")
+        .arg(format!("ulimit -n {limit} && exec \"$0\""))
+        .arg(ordersvc());
+    spawn(command, database_url, env)
+}
+
+fn spawn(mut command: Command, database_url: &str, env: &[(&str, &str)]) -> Process {
     command
         .env_clear()
         .env("HTTP_ADDR", "127.0.0.1:0")

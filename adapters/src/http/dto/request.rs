@@ -7,7 +7,11 @@
 
 use application::PlaceOrder;
 use domain::{IdempotencyKey, OrderDraft, OrderItemDraft, Version};
-use serde::de::{Error as _, Unexpected};
+use std::fmt;
+use std::marker::PhantomData;
+
+use serde::de::value::MapAccessDeserializer;
+use serde::de::{Error as _, MapAccess, Unexpected, Visitor};
 use serde::{Deserialize, Deserializer};
 use serde_json::value::RawValue;
 use utoipa::ToSchema;
@@ -30,6 +34,7 @@ pub(crate) struct CreateOrderRequest {
     #[schema(value_type = ReferenceSchema, examples("restaurant-7"))]
     restaurant_id: Option<String>,
     /// 1 to 100 lines, kept in the order sent.
+    #[serde(default, deserialize_with = "objects")]
     #[schema(value_type = Vec<OrderItemRequest>, min_items = 1, max_items = 100)]
     order_items: Option<Vec<OrderItemRequest>>,
 }
@@ -110,6 +115,40 @@ fn number_text<'de, D: Deserializer<'de>>(deserializer: D) -> Result<Option<Stri
     }
 }
 
+/// A list of objects, or `None` for a `null`. serde's derive would also fill each struct from an array, by position
+/// (`["p-1", "Pizza", 9.99, 1]`); the contract's items are objects, so anything else is a malformed request.
+fn objects<'de, D, T>(deserializer: D) -> Result<Option<Vec<T>>, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    let objects = Option::<Vec<Object<T>>>::deserialize(deserializer)?;
+    Ok(objects.map(|objects| objects.into_iter().map(|object| object.0).collect()))
+}
+
+/// `T`, read from a JSON object only.
+struct Object<T>(T);
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Object<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_map(ObjectVisitor(PhantomData))
+    }
+}
+
+struct ObjectVisitor<T>(PhantomData<T>);
+
+impl<'de, T: Deserialize<'de>> Visitor<'de> for ObjectVisitor<T> {
+    type Value = Object<T>;
+
+    fn expecting(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter.write_str("an object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<Object<T>, A::Error> {
+        T::deserialize(MapAccessDeserializer::new(map)).map(Object)
+    }
+}
+
 /// The body of `POST /orders/status`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[schema(as = StatusChange)]
@@ -154,6 +193,23 @@ mod tests {
     fn a_null_or_missing_number_is_none() {
         let parsed = item(r#"{"unit_price": null}"#).unwrap();
         assert_eq!((parsed.unit_price, parsed.quantity), (None, None));
+    }
+
+    #[test]
+    fn an_item_given_as_an_array_is_refused() {
+        let order = |items: &str| {
+            serde_json::from_str::<CreateOrderRequest>(&format!(r#"{{"order_items": {items}}}"#))
+        };
+        for items in [r#"[["p-1", "Pizza", 9.99, 1]]"#, "[null]", "[1]"] {
+            let error = order(items).unwrap_err();
+            assert!(
+                error.to_string().contains("expected an object"),
+                "{items}: {error}"
+            );
+        }
+        let items = order(r#"[{"product_code": "p-1"}]"#).unwrap().order_items;
+        assert_eq!(items.unwrap()[0].product_code.as_deref(), Some("p-1"));
+        assert!(order("null").unwrap().order_items.is_none());
     }
 
     #[test]

@@ -35,7 +35,9 @@ use crate::inbound::ErrorCode;
         description = "Orders for food delivery: place an order at a restaurant, follow it through its lifecycle \
                        until it is delivered, rejected or cancelled. Errors are `application/problem+json` \
                        (RFC 9457) with a stable `code`; every response carries `X-Request-ID`. Money is a JSON \
-                       number with at most two decimals, read and written exactly; times are Unix seconds."
+                       number with at most two decimals, read and written exactly; times are Unix seconds. \
+                       Every `GET` also answers `HEAD`: the same status and headers, without the body. A request \
+                       that is refused changes nothing."
     ),
     tags(
         (name = ORDERS, description = "Placing, reading, listing and moving orders."),

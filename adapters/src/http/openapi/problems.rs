@@ -72,11 +72,19 @@ fn example(code: ErrorCode) -> Value {
         "code": code.as_str(),
         "request_id": "0190b4b67c1e7d2a9f3b5a6c7d8e9f01",
     });
-    if code == ErrorCode::ValidationFailed {
-        problem["errors"] = json!([
-            {"field": "restaurant_id", "message": "must not be empty"},
-            {"field": "order_items[0].quantity", "message": "must be a whole number from 1 to 10000"},
-        ]);
+    match code {
+        ErrorCode::ValidationFailed => {
+            problem["errors"] = json!([
+                {"field": "restaurant_id", "message": "must not be empty"},
+                {"field": "order_items[0].quantity", "message": "must be a whole number from 1 to 10000"},
+            ]);
+        }
+        ErrorCode::MalformedRequest => {
+            problem["errors"] = json!([
+                {"field": "order_items[0].unit_price", "message": "must be a number, not a string"},
+            ]);
+        }
+        _ => {}
     }
     problem
 }
@@ -85,13 +93,20 @@ fn example(code: ErrorCode) -> Value {
 const fn when(code: ErrorCode) -> &'static str {
     match code {
         ErrorCode::MalformedRequest => {
-            "the body is not a JSON object or a member has the wrong JSON type, or a header or the query string is \
-             malformed."
+            "the body is not a JSON object (an item given as an array included), is not valid JSON, or a member has \
+             the wrong JSON type (`detail` says where, and `errors` names the member); or a header is malformed or \
+             sent twice (`Content-Type`, `Content-Length`, `Idempotency-Key`, `If-Match`: send each once); or the \
+             query string or the path is not validly percent-encoded UTF-8 (`%ff`, `%zz`, a lone `%`), or the query \
+             gives a parameter twice."
         }
         ErrorCode::ValidationFailed => {
             "a required member is missing or a value breaks a rule; `errors` names every one."
         }
-        ErrorCode::UnsupportedMediaType => "the body is not `application/json`.",
+        ErrorCode::UnsupportedMediaType => {
+            "the body is not `application/json`, or it is content-encoded: the service decodes no \
+             `Content-Encoding` (gzip and the like) other than `identity`, and says so with \
+             `Accept-Encoding: identity`."
+        }
         ErrorCode::PayloadTooLarge => "the body is over 64 KiB.",
         ErrorCode::NotFound => "no such resource.",
         ErrorCode::MethodNotAllowed => {
@@ -113,6 +128,10 @@ const fn when(code: ErrorCode) -> &'static str {
         ErrorCode::DeadlineExceeded => {
             "the client's deadline passed before the service could answer."
         }
+        ErrorCode::RequestTimeout => {
+            "the body stopped arriving: it was not all sent within `REQUEST_BODY_TIMEOUT_SECS` (10 s by default) \
+             of the first read; the connection is closed."
+        }
         ErrorCode::Internal => {
             "the server failed; details are logged with the request id, never sent."
         }
@@ -123,9 +142,7 @@ const fn when(code: ErrorCode) -> &'static str {
 /// A typical `detail` for `code`.
 const fn detail(code: ErrorCode) -> &'static str {
     match code {
-        ErrorCode::MalformedRequest => {
-            "invalid type: string \"9.99\", expected a JSON number at line 1 column 42"
-        }
+        ErrorCode::MalformedRequest => "order_items[0].unit_price: must be a number, not a string",
         ErrorCode::ValidationFailed => "one or more fields are missing or invalid",
         ErrorCode::UnsupportedMediaType => "the body must be application/json",
         ErrorCode::PayloadTooLarge => "the body must be at most 65536 bytes",
@@ -140,6 +157,7 @@ const fn detail(code: ErrorCode) -> &'static str {
         ErrorCode::RateLimited => "too many requests from this client; retry after 1 s",
         ErrorCode::Unavailable => "the service cannot handle the request right now; retry later",
         ErrorCode::DeadlineExceeded => "the deadline passed before the service could answer",
+        ErrorCode::RequestTimeout => "the request body did not arrive within 10 s",
         ErrorCode::Internal => {
             "the server failed to handle the request; it was logged with the request id"
         }

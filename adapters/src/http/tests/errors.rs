@@ -89,8 +89,11 @@ async fn an_unknown_route_is_a_not_found_problem() {
 #[actix_web::test]
 async fn a_known_path_with_the_wrong_method_is_405_with_allow() {
     for (request, allow) in [
-        (TestRequest::delete().uri(&format!("/orders/{ID}")), "GET"),
-        (TestRequest::delete().uri("/orders"), "GET, POST"),
+        (
+            TestRequest::delete().uri(&format!("/orders/{ID}")),
+            "GET, HEAD",
+        ),
+        (TestRequest::delete().uri("/orders"), "GET, HEAD, POST"),
         (TestRequest::get().uri("/orders/status"), "POST"),
     ] {
         let response = send(MockOrderService::new(), request).await;

@@ -11,6 +11,7 @@ mod list_orders;
 mod openapi;
 mod place_order;
 mod rate_limit;
+mod refusals;
 mod request_context;
 
 use std::sync::{Arc, Mutex, Once};

@@ -115,11 +115,14 @@ async fn a_unit_price_sent_as_a_string_is_malformed_and_never_reaches_the_servic
     let body = VALID.replace("9.99", "\"9.99\"");
     let response = send(never_placed(), post_json("/orders", &body)).await;
     let problem = problem(response, 400, "malformed_request").await;
-    assert!(
-        problem["detail"]
-            .as_str()
-            .unwrap()
-            .contains("expected a JSON number")
+    assert_eq!(
+        problem["detail"],
+        "order_items[0].unit_price: must be a number, not a string"
+    );
+    assert_eq!(error_fields(&problem), ["order_items[0].unit_price"]);
+    assert_eq!(
+        problem["errors"][0]["message"],
+        "must be a number, not a string"
     );
 }
 
