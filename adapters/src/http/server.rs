@@ -100,12 +100,13 @@ impl RouteShapes {
         let mut paths: Vec<(ResourceDef, Vec<Method>)> = Vec::new();
         let mut with_body = Vec::new();
         for endpoint in endpoints() {
-            let methods: Vec<Method> = endpoint.methods.iter().map(actix_method).collect();
             if endpoint.problems.contains(&ErrorCode::UnsupportedMediaType) {
-                for method in &methods {
-                    with_body.push((method.clone(), ResourceDef::new(endpoint.path.as_str())));
+                for method in endpoint.methods.iter().map(actix_method) {
+                    with_body.push((method, ResourceDef::new(endpoint.path.as_str())));
                 }
             }
+            // `HEAD` with every `GET`, as the app serves them.
+            let methods = endpoint.served;
             match paths
                 .iter_mut()
                 .find(|(path, _)| path.pattern() == Some(endpoint.path.as_str()))
@@ -127,12 +128,6 @@ impl RouteShapes {
     }
 
     fn refusal(&self, method: &Method, path: &str, headers: &HeaderMap) -> Option<ApiError> {
-        // HEAD is served wherever GET is.
-        let method = if method == Method::HEAD {
-            &Method::GET
-        } else {
-            method
-        };
         let Some((_, methods)) = self.paths.iter().find(|(def, _)| def.is_match(path)) else {
             return Some(ApiError::route_not_found());
         };

@@ -3,6 +3,7 @@
 
 mod deadline;
 mod drain;
+mod limits;
 mod metrics;
 mod outage;
 mod rate_limit;

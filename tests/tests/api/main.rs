@@ -20,6 +20,7 @@ mod outage;
 mod parity;
 mod process;
 mod rate_limit;
+mod refusals;
 mod restart;
 mod rolling_restart;
 mod stalled_clients;
