@@ -12,11 +12,11 @@ use actix_web::{HttpMessage, web};
 use actix_web::http::header::X_FORWARDED_FOR;
 
 use super::error::ApiError;
-use super::route_table::is_operational;
+use super::route_table::is_rate_limit_exempt;
 use crate::inbound::{ClientRateLimit, RequestId};
 
-/// Takes a token from the client's bucket, or answers 429 without calling the rest of the app. The operational
-/// routes ([`OPERATIONAL_ROUTES`](super::route_table::OPERATIONAL_ROUTES)), and a
+/// Takes a token from the client's bucket, or answers 429 without calling the rest of the app. The probes and the
+/// scrape ([`RATE_LIMIT_EXEMPT`](super::route_table::RATE_LIMIT_EXEMPT)), and a
 /// request without a peer address (never one over TCP), pass untouched.
 pub(crate) async fn enforce_rate_limit(
     req: ServiceRequest,
@@ -34,7 +34,7 @@ pub(crate) async fn enforce_rate_limit(
 fn admit(req: &ServiceRequest) -> Result<(), ApiError> {
     if req
         .match_pattern()
-        .is_some_and(|route| is_operational(&route))
+        .is_some_and(|route| is_rate_limit_exempt(&route))
     {
         return Ok(());
     }

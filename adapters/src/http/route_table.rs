@@ -50,9 +50,9 @@ pub(crate) const OPERATIONS: &str = "operations";
 /// The document's tag of the document itself and its page.
 pub(crate) const DOCUMENTATION: &str = "documentation";
 
-/// The route templates of the probes, the scrape, and the API document and its page: never rate limited (probes and
-/// scrapes come from the platform, and refusing them would take a busy but healthy instance out of rotation), and
-/// logged at `debug` when they succeed (machines call them every few seconds; a page view fetches several assets).
+/// The route templates of the probes, the scrape, and the API document and its page: logged at `debug` when they
+/// succeed (machines call them every few seconds; a page view fetches several assets). Of them, only
+/// [`RATE_LIMIT_EXEMPT`] pass the rate limit untouched.
 /// Exactly the endpoints not tagged [`ORDERS`]; a test holds the two together.
 pub(crate) const OPERATIONAL_ROUTES: [&str; 6] = [
     "/healthz",
@@ -62,6 +62,16 @@ pub(crate) const OPERATIONAL_ROUTES: [&str; 6] = [
     "/docs",
     "/docs/{file}",
 ];
+
+/// The routes the platform calls, never rate limited: refusing a probe or a scrape would take a busy but healthy
+/// instance out of rotation or blind its monitoring. The API document and its page are limited like the order API:
+/// their assets are the heaviest responses the service sends.
+pub(crate) const RATE_LIMIT_EXEMPT: [&str; 3] = ["/healthz", "/readyz", "/metrics"];
+
+/// Whether the rate limit leaves `route` (a route template) alone: one of [`RATE_LIMIT_EXEMPT`].
+pub(crate) fn is_rate_limit_exempt(route: &str) -> bool {
+    RATE_LIMIT_EXEMPT.contains(&route)
+}
 
 /// Whether `route` (a route template, as actix's `match_pattern` gives it) is one of [`OPERATIONAL_ROUTES`].
 pub(crate) fn is_operational(route: &str) -> bool {

@@ -1,7 +1,8 @@
 //! Refusals through the real binary, over raw sockets so that nothing is tidied up by a client library: each request
 //! of the table gets its documented status and problem code and writes nothing; `Expect: 100-continue` on a request
 //! that will be refused is refused at once, without `100 Continue`; `HEAD` answers as `GET` would, without the body;
-//! and a burst of requests the HTTP parser cannot read leaves no ERROR line in the log.
+//! a burst of requests the HTTP parser cannot read leaves no ERROR line in the log; and the API reference's heavy
+//! assets are gzipped, revalidated by `ETag` and rate limited.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -433,4 +434,41 @@ fn a_burst_of_requests_the_parser_cannot_read_writes_no_error_line() {
         (1..=2).contains(&warnings),
         "{warnings} parse-error warnings for 100 malformed requests: {lines:#?}"
     );
+}
+
+#[test]
+fn the_api_reference_is_gzipped_cacheable_and_counts_against_the_rate_limit() {
+    let database = TestDatabase::sqlite();
+    let process = start(
+        database.url(),
+        &[("RATE_LIMIT_RPS", "0.1"), ("RATE_LIMIT_BURST", "3")],
+    );
+    let get = |extra: &str| {
+        exchange(
+            &process,
+            &format!(
+                "GET /docs/swagger-ui-bundle.js HTTP/1.1\r\nHost: ordersvc\r\n\
+                 Accept-Encoding: gzip, br\r\n{extra}Connection: close\r\n\r\n"
+            ),
+        )
+    };
+    let first = get("");
+    assert_eq!(first.status, 200, "{:.300}", first.text);
+    assert_eq!(first.header("content-encoding"), Some("gzip"));
+    assert_eq!(first.header("cache-control"), Some("public, max-age=86400"));
+    assert!(first.body.len() < 600_000, "{} bytes", first.body.len());
+    let etag = first.header("etag").unwrap().to_owned();
+    let revalidated = get(&format!("If-None-Match: {etag}\r\n"));
+    assert_eq!(revalidated.status, 304);
+    assert!(revalidated.body.is_empty());
+    assert_eq!(get("").status, 200);
+    // The burst of 3 is spent: the fourth is refused, while the probes still answer.
+    let refused = get("");
+    assert_eq!(refused.status, 429, "{:.300}", refused.text);
+    assert_eq!(refused.problem()["code"], "rate_limited");
+    let probe = exchange(
+        &process,
+        "GET /healthz HTTP/1.1\r\nHost: ordersvc\r\nConnection: close\r\n\r\n",
+    );
+    assert_eq!(probe.status, 200);
 }

@@ -35,7 +35,7 @@ pub(crate) struct CreateOrderRequest {
     restaurant_id: Option<String>,
     /// 1 to 100 lines, kept in the order sent.
     #[serde(default, deserialize_with = "objects")]
-    #[schema(value_type = Vec<OrderItemRequest>, min_items = 1, max_items = 100)]
+    #[schema(value_type = Vec<OrderItemRequest>, required = true, min_items = 1, max_items = 100)]
     order_items: Option<Vec<OrderItemRequest>>,
 }
 

@@ -18,7 +18,7 @@ use super::dto::{ChangeStatusRequest, CreateOrderRequest, CreatedOrderResponse, 
 use super::listing::OrderListResponse;
 use super::probes::Status;
 use super::problem::ProblemDocument;
-use super::route_table::is_operational;
+use super::route_table::is_rate_limit_exempt;
 use super::route_table::{DOCUMENTATION, Endpoint, OPERATIONS, ORDERS, endpoints};
 use super::schemas::{
     IdempotencyKeySchema, IfMatchSchema, OrderIdSchema, OrderStatusSchema, PageLimitSchema,
@@ -75,7 +75,7 @@ fn describe(endpoint: &Endpoint) -> Operation {
         .push(headers::request_id_parameter());
     let mut problems = endpoint.problems.clone();
     problems.push(ErrorCode::Internal);
-    if !is_operational(&endpoint.path) {
+    if !is_rate_limit_exempt(&endpoint.path) {
         problems.push(ErrorCode::RateLimited);
     }
     for (status, response) in problems::responses(&problems) {

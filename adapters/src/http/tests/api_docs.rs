@@ -106,3 +106,72 @@ async fn a_successful_fetch_of_the_document_or_the_page_is_no_info_access_line()
         assert_eq!(log_lines_of(id), Vec::<String>::new(), "{path}");
     }
 }
+
+#[actix_web::test]
+async fn heavy_files_are_gzipped_for_clients_that_accept_it_and_revalidate_with_their_etag() {
+    for path in ["/docs/swagger-ui-bundle.js", "/openapi.json"] {
+        let plain = send(MockOrderService::new(), TestRequest::get().uri(path)).await;
+        assert_eq!(header(&plain, "content-encoding"), None, "{path}");
+        assert_eq!(header(&plain, "vary"), Some("Accept-Encoding"), "{path}");
+        let plain_etag = header(&plain, "etag").unwrap().to_owned();
+        let plain_body = test::read_body(plain).await;
+
+        let request = TestRequest::get()
+            .uri(path)
+            .insert_header(("accept-encoding", "gzip, br"));
+        let gzipped = send(MockOrderService::new(), request).await;
+        assert_eq!(header(&gzipped, "content-encoding"), Some("gzip"), "{path}");
+        let etag = header(&gzipped, "etag").unwrap().to_owned();
+        assert_ne!(etag, plain_etag, "{path}: one ETag for two forms");
+        let body = test::read_body(gzipped).await;
+        assert!(
+            body.len() * 2 < plain_body.len(),
+            "{path}: {} of {}",
+            body.len(),
+            plain_body.len()
+        );
+        let mut unzipped = Vec::new();
+        std::io::Read::read_to_end(&mut flate2::read::GzDecoder::new(&body[..]), &mut unzipped)
+            .unwrap();
+        assert_eq!(unzipped, plain_body, "{path}");
+
+        let again = TestRequest::get()
+            .uri(path)
+            .insert_header(("accept-encoding", "gzip"))
+            .insert_header(("if-none-match", etag.as_str()));
+        let again = send(MockOrderService::new(), again).await;
+        assert_eq!(again.status().as_u16(), 304, "{path}");
+        assert_eq!(header(&again, "etag"), Some(etag.as_str()));
+        assert!(test::read_body(again).await.is_empty());
+    }
+}
+
+#[actix_web::test]
+async fn the_page_is_too_small_to_gzip_but_revalidates_with_its_etag() {
+    let request = TestRequest::get()
+        .uri("/docs")
+        .insert_header(("accept-encoding", "gzip"));
+    let page = send(MockOrderService::new(), request).await;
+    assert_eq!(header(&page, "content-encoding"), None);
+    let etag = header(&page, "etag").unwrap().to_owned();
+    let again = TestRequest::get()
+        .uri("/docs")
+        .insert_header(("if-none-match", etag.as_str()));
+    let again = send(MockOrderService::new(), again).await;
+    assert_eq!(again.status().as_u16(), 304);
+}
+
+#[actix_web::test]
+async fn the_assets_may_be_cached_for_a_day_and_the_page_revalidated() {
+    let asset = send(
+        MockOrderService::new(),
+        TestRequest::get().uri("/docs/swagger-ui.css"),
+    )
+    .await;
+    assert_eq!(
+        header(&asset, "cache-control"),
+        Some("public, max-age=86400")
+    );
+    let page = send(MockOrderService::new(), TestRequest::get().uri("/docs")).await;
+    assert_eq!(header(&page, "cache-control"), Some("no-cache"));
+}

@@ -266,7 +266,7 @@ fn every_error_response_is_a_problem_with_an_example_per_code() {
 fn only_routes_outside_the_rate_limit_lack_a_429() {
     let document = document_json();
     for (path, item) in document["paths"].as_object().unwrap() {
-        let exempt = crate::http::route_table::is_operational(path);
+        let exempt = crate::http::route_table::is_rate_limit_exempt(path);
         for operation in item.as_object().unwrap().values() {
             assert_eq!(
                 operation["responses"].get("429").is_none(),
@@ -297,4 +297,17 @@ fn the_schemas_take_their_bounds_from_the_domain() {
     assert_eq!(schemas["PageLimit"]["maximum"], PageSize::MAX);
     let statuses: Vec<&str> = OrderStatus::ALL.iter().map(|s| s.as_str()).collect();
     assert_eq!(schemas["OrderStatus"]["enum"], serde_json::json!(statuses));
+}
+
+#[test]
+fn every_member_of_a_new_order_is_required() {
+    let document = document_json();
+    let mut required: Vec<&str> = document["components"]["schemas"]["NewOrder"]["required"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|name| name.as_str().unwrap())
+        .collect();
+    required.sort_unstable();
+    assert_eq!(required, ["customer_id", "order_items", "restaurant_id"]);
 }
