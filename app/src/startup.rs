@@ -58,7 +58,7 @@ impl Application {
         let limits = connection_limits(
             config.max_connections,
             listeners,
-            config.db_pool_size,
+            config.pool_size(),
             2 * workers as u64,
         )?;
         log::info!(
@@ -72,7 +72,7 @@ impl Application {
         log::info!(
             "database ready: {} (pool of {})",
             database.backend(),
-            config.db_pool_size
+            config.pool_size()
         );
         let health = Arc::new(health_of(&database));
         let metrics = Arc::new(metrics_of(&database)?);
@@ -313,7 +313,7 @@ fn wire(
 /// before one that has waited: the benchmark saw a p99 of half a second beside a p50 of 1.25 ms) but in the
 /// executor's first-come, first-served queue, and sheds a call that waited longer than the pool's check-out timeout.
 fn executor_of(service: Arc<dyn OrderService>, config: &Config) -> anyhow::Result<ServiceExecutor> {
-    let threads = usize::try_from(config.db_pool_size)
+    let threads = usize::try_from(config.pool_size())
         .ok()
         .and_then(NonZeroUsize::new)
         .unwrap_or(NonZeroUsize::MIN);

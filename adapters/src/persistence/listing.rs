@@ -57,11 +57,8 @@ pub(crate) fn list_orders(
             orders::table
                 .inner_join(order_items::table)
                 .filter(orders::id.eq_any($ids(page)))
-                .order((
-                    orders::created_on.desc(),
-                    orders::id.desc(),
-                    order_items::line_no.asc(),
-                ))
+                // Each order's rows adjacent, newest order first; the items' order is restored as the rows are read.
+                .order((orders::created_on.desc(), orders::id.desc()))
                 .select((OrderRow::as_select(), ItemRow::as_select()))
                 .load_iter::<(OrderRow, ItemRow), $mode>($conn)
                 .map_err(from_diesel)

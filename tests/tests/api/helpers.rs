@@ -74,7 +74,7 @@ impl TestApp {
             http_addr: "127.0.0.1:0".parse().unwrap(),
             grpc_addr: GrpcAddr::On("127.0.0.1:0".parse().unwrap()),
             database_url: url.to_owned(),
-            db_pool_size: 8,
+            db_pool_size: Some(8),
             db_acquire_timeout_ms: 2000,
             db_statement_timeout_ms: 5000,
             idempotency_retention_secs: 86_400,

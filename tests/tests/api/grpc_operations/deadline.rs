@@ -28,7 +28,7 @@ fn a_call_whose_deadline_passes_in_the_queue_is_deadline_exceeded_and_never_runs
     };
     // One executor thread and one connection; waits long enough that nothing is shed or timed out on the way.
     let app = TestApp::spawn_with(database.url(), |config| {
-        config.db_pool_size = 1;
+        config.db_pool_size = Some(1);
         config.db_acquire_timeout_ms = 10_000;
         config.db_statement_timeout_ms = 10_000;
     });

@@ -53,7 +53,7 @@ fn an_outage_is_unavailable_with_retry_info_and_health_recovers_without_restart(
     let Some(database) = TestDatabase::postgres() else {
         return;
     };
-    let (proxy, app) = behind_a_proxy(&database, |config| config.db_pool_size = 2);
+    let (proxy, app) = behind_a_proxy(&database, |config| config.db_pool_size = Some(2));
     let grpc = app.grpc();
     let id = grpc.place();
     assert_eq!(health(&grpc), ServingStatus::Serving);
