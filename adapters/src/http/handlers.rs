@@ -104,7 +104,9 @@ pub(crate) async fn find_order(
 /// List orders
 ///
 /// One page of orders, newest first, with the cursor of the next page. Pages never repeat or skip an order, also
-/// while orders are being created.
+/// while orders are being created. A page is at most `limit` orders and about 256 KiB: a page of large orders may be
+/// shorter than `limit` and still have a `next_cursor`; a query string that is not validly percent-encoded, or names
+/// a parameter twice, is `malformed_request`.
 #[utoipa::path(
     get,
     path = "/orders",

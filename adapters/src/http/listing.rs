@@ -27,7 +27,8 @@ pub(crate) struct ListOrdersQuery {
     /// Only orders in this status.
     #[param(value_type = Option<OrderStatusSchema>)]
     status: Option<String>,
-    /// The most orders on the page (default 20).
+    /// The most orders on the page (default 20). A page of large orders may hold fewer: it stops after the order
+    /// that takes it over 256 KiB, and its `next_cursor` continues from there.
     #[param(value_type = Option<PageLimitSchema>)]
     limit: Option<String>,
     /// Where the page starts: a `next_cursor` this service returned, passed back as it was. A cursor is signed; a
@@ -86,7 +87,8 @@ impl ListOrdersQuery {
 #[derive(Debug, Serialize, ToSchema)]
 #[schema(as = OrderPage)]
 pub(crate) struct OrderListResponse<'a> {
-    /// Newest first; at most `limit`.
+    /// Newest first; at most `limit`, and fewer when they weigh over 256 KiB (the page is then cut after the order
+    /// that crossed it, and `next_cursor` is set). Only `next_cursor: null` means the last page.
     #[schema(value_type = Vec<OrderResponse<'static>>)]
     orders: Vec<OrderResponse<'a>>,
     /// The `cursor` of the next page, or `null` on the last one.

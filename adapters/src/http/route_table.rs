@@ -18,11 +18,18 @@ use utoipa::openapi::path::{HttpMethod, Operation};
 use super::{api_docs, handlers, probes, scrape};
 use crate::inbound::ErrorCode::{
     self, IdempotencyKeyReused, InvalidTransition, MalformedRequest, NotFound, OrderNotFound,
-    PayloadTooLarge, Unavailable, UnsupportedMediaType, ValidationFailed, VersionMismatch,
+    PayloadTooLarge, RequestTimeout, Unavailable, UnsupportedMediaType, ValidationFailed,
+    VersionMismatch,
 };
 
-/// The problems a request with a JSON body can meet before its handler runs.
-const BODY_PROBLEMS: [ErrorCode; 3] = [MalformedRequest, UnsupportedMediaType, PayloadTooLarge];
+/// The problems a request with a JSON body can meet before its handler runs: a body that is not JSON of its shape,
+/// not `application/json` or content-encoded, over the limit, or that stops arriving.
+const BODY_PROBLEMS: [ErrorCode; 4] = [
+    MalformedRequest,
+    UnsupportedMediaType,
+    PayloadTooLarge,
+    RequestTimeout,
+];
 
 /// One operation: where it is served, the actix route serving it, how the document describes it, and the problems
 /// it may answer with (beyond `internal` and `rate_limited`, which apply to all).

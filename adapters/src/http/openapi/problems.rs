@@ -157,7 +157,7 @@ const fn detail(code: ErrorCode) -> &'static str {
         ErrorCode::RateLimited => "too many requests from this client; retry after 1 s",
         ErrorCode::Unavailable => "the service cannot handle the request right now; retry later",
         ErrorCode::DeadlineExceeded => "the deadline passed before the service could answer",
-        ErrorCode::RequestTimeout => "the request body did not arrive within 10 s",
+        ErrorCode::RequestTimeout => "the body did not arrive within 10 s; send it at once",
         ErrorCode::Internal => {
             "the server failed to handle the request; it was logged with the request id"
         }
