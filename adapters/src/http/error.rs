@@ -134,8 +134,8 @@ impl ApiError {
         self.failure.detail()
     }
 
-    /// The problem as an `application/problem+json` response; `request_id` fills its `request_id` member.
-    pub(crate) fn to_response(&self, request_id: Option<&RequestId>) -> HttpResponse {
+    /// The problem document, as JSON; `request_id` fills its `request_id` member.
+    pub(crate) fn to_document(&self, request_id: Option<&RequestId>) -> String {
         let code = self.failure.code();
         let errors: Vec<FieldErrorDocument<'_>> =
             self.failure.fields().iter().map(Into::into).collect();
@@ -149,7 +149,12 @@ impl ApiError {
             errors: &errors,
         };
         // A document of strings and integers always serializes; an empty body is the only conceivable fallback.
-        let body = serde_json::to_string(&document).unwrap_or_default();
+        serde_json::to_string(&document).unwrap_or_default()
+    }
+
+    /// The problem as an `application/problem+json` response; `request_id` fills its `request_id` member.
+    pub(crate) fn to_response(&self, request_id: Option<&RequestId>) -> HttpResponse {
+        let body = self.to_document(request_id);
         let mut response = HttpResponse::build(self.status);
         response.insert_header((CONTENT_TYPE, PROBLEM_JSON));
         if let Some(seconds) = self.failure.retry_after_secs() {

@@ -26,6 +26,7 @@ mod middleware;
 mod openapi;
 mod probes;
 mod problem;
+mod protocol_problems;
 mod rate_limit;
 mod route_table;
 mod schemas;

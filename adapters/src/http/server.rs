@@ -10,17 +10,19 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use actix_http::body::BoxBody;
-use actix_http::{HttpService, Request, Response};
+use actix_http::{HttpService, Protocol, Request, Response};
 use actix_router::ResourceDef;
-use actix_service::{fn_service, map_config};
+use actix_service::{ServiceFactoryExt, fn_service, map_config};
 use actix_web::dev::{AppConfig, Server};
 use actix_web::http::header::{HeaderMap, HeaderValue};
 use actix_web::http::{ConnectionType, Method};
+use actix_web::rt::net::TcpStream;
 use actix_web::{HttpMessage, ResponseError};
 
 use super::body::check_body_headers;
 use super::context::X_REQUEST_ID_HEADER;
 use super::error::ApiError;
+use super::protocol_problems::ProblemIo;
 use super::route_table::{actix_method, endpoints};
 use crate::inbound::{ErrorCode, RequestId, ServingContext};
 
@@ -66,7 +68,7 @@ pub fn serve(
             let context = context.clone();
             let routes = Arc::clone(&routes);
             let shutdown_signal = shutdown_signal.clone();
-            HttpService::build()
+            let service = HttpService::build()
                 .graceful_shutdown_signal(move || {
                     let signal = shutdown_signal.clone();
                     async move { signal.notified().await }
@@ -81,8 +83,14 @@ pub fn serve(
                 }))
                 // The app reads neither the configured host nor the local address (it knows its peers from the
                 // connection), so actix's defaults stand.
-                .finish(map_config(super::app(context), |()| AppConfig::default()))
-                .tcp()
+                .finish(map_config(super::app(context), |()| AppConfig::default()));
+            // As `HttpService::tcp` does, with the connection wrapped so that actix-http's own bare refusals go out
+            // as problem documents.
+            fn_service(|io: TcpStream| async move {
+                let peer = io.peer_addr().ok();
+                Ok((ProblemIo::new(io), Protocol::Http1, peer))
+            })
+            .and_then(service)
         })?;
     Ok(builder.run())
 }

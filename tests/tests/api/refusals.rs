@@ -1,7 +1,7 @@
 //! Refusals through the real binary, over raw sockets so that nothing is tidied up by a client library: each request
 //! of the table gets its documented status and problem code and writes nothing; `Expect: 100-continue` on a request
 //! that will be refused is refused at once, without `100 Continue`; `HEAD` answers as `GET` would, without the body;
-//! a burst of requests the HTTP parser cannot read leaves no ERROR line in the log; and the API reference's heavy
+//! a burst of requests the HTTP parser cannot read gets problem documents and leaves no ERROR line in the log; and the API reference's heavy
 //! assets are gzipped, revalidated by `ETag` and rate limited.
 
 use std::io::{Read, Write};
@@ -384,7 +384,7 @@ fn uuid_like_missing() -> &'static str {
 }
 
 #[test]
-fn a_burst_of_requests_the_parser_cannot_read_writes_no_error_line() {
+fn a_burst_of_requests_the_parser_cannot_read_gets_problems_and_writes_no_error_line() {
     let database = TestDatabase::sqlite();
     let process = start(database.url(), &[]);
     let big_header = format!(
@@ -413,6 +413,21 @@ fn a_burst_of_requests_the_parser_cannot_read_writes_no_error_line() {
             assert!(
                 answer.starts_with("HTTP/1.1 400") || answer.starts_with("HTTP/1.1 431"),
                 "{request:.60}: {answer:.200}"
+            );
+            // Even a request the parser could not read gets a problem document, with a request id.
+            let lower = answer.to_ascii_lowercase();
+            assert!(
+                lower.contains("content-type: application/problem+json")
+                    && lower.contains("x-request-id: "),
+                "{request:.60}: {answer:.300}"
+            );
+            let body = answer.split_once("\r\n\r\n").map_or("", |(_, body)| body);
+            let problem: Value = serde_json::from_str(body)
+                .unwrap_or_else(|e| panic!("{e}: {request:.60}: {answer:.300}"));
+            assert!(
+                ["malformed_request", "request_refused"]
+                    .contains(&problem["code"].as_str().unwrap()),
+                "{problem}"
             );
         }
     }

@@ -278,3 +278,25 @@ fn a_grpc_connection_that_never_opens_is_closed() {
         "{waited:?}"
     );
 }
+
+#[test]
+fn headers_that_stop_arriving_get_a_408_problem_within_the_header_timeout() {
+    let database = TestDatabase::sqlite();
+    let process = start(database.url(), &SETTINGS);
+    let mut stream = TcpStream::connect(("127.0.0.1", process.port)).unwrap();
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: ordersvc\r\n")
+        .unwrap();
+    let started = Instant::now();
+    let answer = read_until_closed(&mut stream, Duration::from_secs(15));
+    let waited = started.elapsed();
+    assert!(answer.starts_with("HTTP/1.1 408"), "{answer}");
+    assert!(
+        answer
+            .to_ascii_lowercase()
+            .contains("content-type: application/problem+json"),
+        "{answer}"
+    );
+    assert!(answer.contains(r#""code":"request_timeout""#), "{answer}");
+    assert!(waited < Duration::from_secs(8), "cut off after {waited:?}");
+}
