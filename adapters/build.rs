@@ -13,6 +13,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         prost::Message::encode_to_vec(&descriptors),
     )?;
     tonic_prost_build::configure()
+        // prost's codec, but a request that is not valid protobuf is INVALID_ARGUMENT, not INTERNAL.
+        .codec_path("crate::grpc::codec::OrdersCodec")
         .build_server(true)
         .build_client(true)
         .compile_fds(descriptors)?;

@@ -42,6 +42,6 @@ pub use order_status::{InvalidTransition, OrderStatus, ParseOrderStatusError};
 pub use ports::{BoxError, Clock, IdGenerator, OrderRepository, RepositoryError};
 #[cfg(feature = "mocks")]
 pub use ports::{MockClock, MockIdGenerator, MockOrderRepository};
-pub use text::InvalidText;
+pub use text::{InvalidText, is_refused_in_text};
 pub use time::Timestamp;
 pub use validation::{FieldError, ValidationErrors};

@@ -47,6 +47,13 @@ fn is_invisible_formatting(c: char) -> bool {
     matches!(c, '\u{2028}' | '\u{2029}') || c.general_category() == GeneralCategory::Format
 }
 
+/// Whether text may never hold `c`: a control character (Unicode `Cc`) or invisible formatting. Exposed so that a
+/// transport's schema can describe the rule without restating it.
+#[must_use]
+pub fn is_refused_in_text(c: char) -> bool {
+    c.is_control() || is_invisible_formatting(c)
+}
+
 /// Trims `raw`, normalises it to NFC, and checks the result holds 1..=`max` characters, no control character and no
 /// invisible formatting (see the module's docs).
 pub(crate) fn bounded(raw: &str, max: usize) -> Result<String, InvalidText> {

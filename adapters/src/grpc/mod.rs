@@ -8,6 +8,7 @@
 //! `google.rpc` details, and the call layer gives every call a request id, an access log line and its metrics.
 
 mod call_log;
+mod codec;
 mod endpoints;
 mod health;
 mod limits;

@@ -41,6 +41,12 @@ pub(crate) fn status_of(failure: &Failure, request_id: &RequestId) -> Status {
             "call failed"
         );
     }
+    client_status(failure)
+}
+
+/// The status for `failure`, which the caller has logged if it is a server fault.
+pub(crate) fn client_status(failure: &Failure) -> Status {
+    let code = failure.code();
     let mut details = ErrorDetails::new();
     details.set_error_info(
         code.as_str(),

@@ -5,6 +5,8 @@
 
 use std::borrow::Cow;
 
+use std::sync::LazyLock;
+
 use domain::{CustomerId, IdempotencyKey, ItemName, OrderStatus, PageSize, Quantity, UnitPrice};
 use utoipa::openapi::RefOr;
 use utoipa::openapi::schema::{ObjectBuilder, Schema, SchemaFormat, Type};
@@ -12,10 +14,48 @@ use utoipa::{PartialSchema, ToSchema};
 
 use crate::inbound::ErrorCode;
 
-/// Text the domain trims and bounds: some non-space character, and no control character anywhere (Unicode `Cc`).
-/// The domain also refuses invisible formatting characters (`Cf`); the schemas' descriptions say so, since a JSON
-/// Schema pattern cannot name a Unicode category portably.
-const TRIMMED_TEXT: &str = r"^[^\x00-\x1F\x7F-\x9F]*[^\s\x00-\x1F\x7F-\x9F][^\x00-\x1F\x7F-\x9F]*$";
+/// Text the domain trims and bounds: some non-space character, and none the domain refuses (control characters and
+/// invisible formatting, [`domain::is_refused_in_text`]) anywhere. The character class is built from the domain's
+/// own rule over the Basic Multilingual Plane, written as `\uXXXX` escapes, which ECMA-262, Python and Rust regexes
+/// all read alike; the few refused characters beyond it (tag characters, some hieroglyph and musical-notation
+/// controls) cannot be written portably in a pattern and are left to the descriptions.
+static TRIMMED_TEXT: LazyLock<String> = LazyLock::new(|| {
+    let refused = refused_class();
+    format!("^[^{refused}]*[^\\s{refused}][^{refused}]*$")
+});
+
+/// The ranges of the Basic Multilingual Plane the domain refuses in text, as the inside of a regex class.
+fn refused_class() -> String {
+    let mut class = String::new();
+    let mut run: Option<(u32, u32)> = None;
+    let close = |class: &mut String, (start, end): (u32, u32)| {
+        if start == end {
+            class.push_str(&format!("\\u{start:04X}"));
+        } else {
+            class.push_str(&format!("\\u{start:04X}-\\u{end:04X}"));
+        }
+    };
+    for code in 0..=0xFFFF_u32 {
+        let refused = char::from_u32(code).is_some_and(domain::is_refused_in_text);
+        run = match (run, refused) {
+            (Some((start, end)), true) if end + 1 == code => Some((start, code)),
+            (Some(done), true) => {
+                close(&mut class, done);
+                Some((code, code))
+            }
+            (None, true) => Some((code, code)),
+            (Some(done), false) => {
+                close(&mut class, done);
+                None
+            }
+            (None, false) => None,
+        };
+    }
+    if let Some(done) = run {
+        close(&mut class, done);
+    }
+    class
+}
 
 /// Declares a documentation-only type whose schema `$name` is built by `$schema`.
 macro_rules! named_schema {
@@ -195,7 +235,7 @@ fn trimmed_text(max_chars: usize) -> ObjectBuilder {
     string()
         .min_length(Some(1))
         .max_length(Some(max_chars))
-        .pattern(Some(TRIMMED_TEXT))
+        .pattern(Some(TRIMMED_TEXT.as_str()))
 }
 
 fn money() -> ObjectBuilder {

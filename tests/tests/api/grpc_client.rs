@@ -163,3 +163,55 @@ pub fn retry_after_secs(status: &Status) -> Option<u64> {
     let delay = status.get_details_retry_info()?.retry_delay?;
     Some(delay.as_secs() + u64::from(delay.subsec_nanos() > 0))
 }
+
+/// The `grpc-status` and `grpc-message` of a call to `orders.v1.OrderService/{method}` over a bare HTTP/2 connection:
+/// with `message` as its one message, sent as it is (framed, not encoded), or with none, the stream left open as a
+/// stalled client leaves it.
+pub fn raw_call(port: u16, method: &str, message: Option<&[u8]>) -> (String, String) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let frame = message.map(|payload| {
+        let mut frame = vec![0];
+        frame.extend_from_slice(&u32::try_from(payload.len()).unwrap().to_be_bytes());
+        frame.extend_from_slice(payload);
+        frame
+    });
+    runtime.block_on(async move {
+        let tcp = tokio::net::TcpStream::connect(("127.0.0.1", port))
+            .await
+            .unwrap();
+        let (client, connection) = h2::client::handshake(tcp).await.unwrap();
+        tokio::spawn(connection);
+        let mut client = client.ready().await.unwrap();
+        let request = http::Request::post(format!(
+            "http://127.0.0.1:{port}/orders.v1.OrderService/{method}"
+        ))
+        .header("content-type", "application/grpc")
+        .header("te", "trailers")
+        .body(())
+        .unwrap();
+        let (response, mut stream) = client.send_request(request, false).unwrap();
+        if let Some(frame) = frame {
+            stream.send_data(frame.into(), true).unwrap();
+        }
+        let response = response.await.unwrap();
+        let field = |headers: &http::HeaderMap, name: &str| {
+            headers
+                .get(name)
+                .map(|value| value.to_str().unwrap().to_owned())
+        };
+        if let Some(status) = field(response.headers(), "grpc-status") {
+            let message = field(response.headers(), "grpc-message").unwrap_or_default();
+            return (status, message);
+        }
+        let mut body = response.into_body();
+        while body.data().await.is_some() {}
+        let trailers = body.trailers().await.unwrap().unwrap();
+        (
+            field(&trailers, "grpc-status").unwrap(),
+            field(&trailers, "grpc-message").unwrap_or_default(),
+        )
+    })
+}

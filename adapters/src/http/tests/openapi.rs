@@ -311,3 +311,23 @@ fn every_member_of_a_new_order_is_required() {
     required.sort_unstable();
     assert_eq!(required, ["customer_id", "order_items", "restaurant_id"]);
 }
+
+#[test]
+fn the_text_pattern_admits_exactly_what_the_domain_admits_in_the_basic_multilingual_plane() {
+    let document = document_json();
+    for schema in ["ItemName", "Reference"] {
+        let pattern = document["components"]["schemas"][schema]["pattern"]
+            .as_str()
+            .unwrap();
+        let regex = regex::Regex::new(pattern).unwrap();
+        for c in (0..=0xFFFF_u32).filter_map(char::from_u32) {
+            let text = format!("a{c}b");
+            assert_eq!(
+                regex.is_match(&text),
+                domain::ItemName::new(&text).is_ok(),
+                "{schema}: U+{:04X}",
+                u32::from(c)
+            );
+        }
+    }
+}

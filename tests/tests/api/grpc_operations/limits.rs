@@ -1,4 +1,5 @@
-//! The gRPC port's limits as a client meets them: a message over the HTTP body limit is refused and writes nothing,
+//! The gRPC port's limits as a client meets them: a message over the HTTP body limit, or one that is not protobuf,
+//! is refused and writes nothing,
 //! a header list over the limit is refused, and the server advertises its cap on concurrent streams.
 
 use std::io::{Read, Write};
@@ -8,7 +9,7 @@ use std::time::Duration;
 use adapters::grpc::proto::orders::v1 as pb;
 use tonic::Code;
 
-use crate::grpc_client::grpc_order;
+use crate::grpc_client::{grpc_order, raw_call};
 use crate::helpers::{TestApp, TestDatabase, on_both_backends};
 
 /// A valid order whose encoded message is over 64 KiB (the HTTP body limit): long item names, 100 items.
@@ -82,8 +83,49 @@ fn the_server_advertises_its_stream_and_header_limits(app: &TestApp, _database: 
     assert!(settings.contains(&(0x6, 16 * 1024)), "{settings:?}");
 }
 
+fn a_message_that_is_not_protobuf_is_invalid_argument_and_writes_nothing(
+    app: &TestApp,
+    database: &TestDatabase,
+) {
+    let port = app.grpc_port.unwrap();
+    // Field 1 as length-delimited, with a length far past the message's end; then a truncated varint.
+    for payload in [&[0x0a, 0xff, 0xff, 0xff, 0xff, 0x0f][..], &[0x08, 0xff][..]] {
+        let (status, message) = raw_call(port, "CreateOrder", Some(payload));
+        // 3: INVALID_ARGUMENT, never 13 (INTERNAL): the client sent it.
+        assert_eq!(status, "3", "{payload:?}: {message}");
+        let message = percent_decoded(&message);
+        assert!(message.contains("not valid protobuf"), "{message}");
+        assert!(
+            !message.contains("wire type") && !message.contains("DecodeError"),
+            "{message}"
+        );
+    }
+    assert_eq!(database.row_count("orders"), 0);
+}
+
+/// `grpc-message` is percent-encoded (spaces as `%20`).
+fn percent_decoded(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut at = 0;
+    while at < bytes.len() {
+        if bytes[at] == b'%'
+            && at + 2 < bytes.len()
+            && let Ok(byte) = u8::from_str_radix(&text[at + 1..at + 3], 16)
+        {
+            out.push(byte);
+            at += 3;
+            continue;
+        }
+        out.push(bytes[at]);
+        at += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 on_both_backends!(
     a_message_over_the_body_limit_is_refused_and_writes_nothing,
+    a_message_that_is_not_protobuf_is_invalid_argument_and_writes_nothing,
     a_header_list_over_the_limit_is_refused,
     the_server_advertises_its_stream_and_header_limits,
 );
