@@ -123,7 +123,10 @@ pub(crate) async fn list_orders(
     let page = executor
         .run(&context, move |service| service.list_orders(query))
         .await?;
-    json(HttpResponse::Ok(), &OrderListResponse::new(&page, &cursors))
+    let chunks = OrderListResponse::chunks(page, &cursors).map_err(ApiError::internal)?;
+    Ok(HttpResponse::Ok()
+        .content_type("application/json")
+        .streaming(futures_util::stream::iter(chunks)))
 }
 
 /// Change an order's status

@@ -3,6 +3,7 @@
 use std::future::{Ready, ready};
 
 use actix_web::dev::Payload;
+use actix_web::web::Bytes;
 use actix_web::{FromRequest, HttpRequest};
 use application::OrderPage;
 use serde::Serialize;
@@ -96,13 +97,68 @@ pub(crate) struct OrderListResponse<'a> {
     next_cursor: Option<String>,
 }
 
-impl<'a> OrderListResponse<'a> {
-    /// `page` on the wire, its next position signed by `cursors`.
-    pub(crate) fn new(page: &'a OrderPage, cursors: &CursorCodec) -> Self {
-        Self {
-            orders: page.orders.iter().map(OrderResponse::from).collect(),
+/// The body is sent in chunks of about this many bytes: a few large orders, or a few dozen small ones.
+const CHUNK_BYTES: usize = 16 * 1024;
+
+impl OrderListResponse<'_> {
+    /// `page` on the wire, its next position signed by `cursors`, as a stream of chunks encoded as they are sent:
+    /// the page's orders are held once, as orders, and never also as one whole JSON document. The chunks together
+    /// are exactly this struct serialized.
+    ///
+    /// # Errors
+    /// When the page's shape cannot be serialized (it always can: strings and numbers).
+    pub(crate) fn chunks(
+        page: OrderPage,
+        cursors: &CursorCodec,
+    ) -> Result<impl Iterator<Item = Result<Bytes, serde_json::Error>> + use<>, serde_json::Error>
+    {
+        let shell = serde_json::to_string(&OrderListResponse {
+            orders: Vec::new(),
             next_cursor: page.next.map(|position| cursors.encode(position)),
+        })?;
+        // `{"orders":[],"next_cursor":...}`: the orders go between the brackets.
+        let split = shell.find("[]").map_or(shell.len(), |at| at + 1);
+        let (head, tail) = shell.split_at(split);
+        Ok(PageChunks {
+            head: Some(Bytes::from(head.to_owned())),
+            orders: page.orders.into_iter(),
+            first: true,
+            tail: Some(Bytes::from(tail.to_owned())),
+        })
+    }
+}
+
+/// The chunks of a page's body: its head, its orders a chunk at a time, its tail.
+struct PageChunks {
+    head: Option<Bytes>,
+    orders: std::vec::IntoIter<domain::Order>,
+    first: bool,
+    tail: Option<Bytes>,
+}
+
+impl Iterator for PageChunks {
+    type Item = Result<Bytes, serde_json::Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if let Some(head) = self.head.take() {
+            return Some(Ok(head));
         }
+        let mut chunk = Vec::new();
+        while chunk.len() < CHUNK_BYTES {
+            let Some(order) = self.orders.next() else {
+                break;
+            };
+            if !std::mem::take(&mut self.first) {
+                chunk.push(b',');
+            }
+            if let Err(error) = serde_json::to_writer(&mut chunk, &OrderResponse::from(&order)) {
+                return Some(Err(error));
+            }
+        }
+        if chunk.is_empty() {
+            return self.tail.take().map(Ok);
+        }
+        Some(Ok(Bytes::from(chunk)))
     }
 }
 

@@ -109,3 +109,46 @@ async fn limits_outside_one_to_a_hundred_are_refused() {
         assert_eq!(error_fields(&body), ["limit"], "{limit}");
     }
 }
+
+#[actix_web::test]
+async fn a_page_is_sent_in_chunks_that_make_one_document_in_order() {
+    let mut service = MockOrderService::new();
+    service.expect_list_orders().times(1).returning(|_| {
+        let orders: Vec<_> = (0..60).map(|_| order(OrderStatus::Pending, 1)).collect();
+        let next = Some(OrderPosition::of(&orders[59]));
+        Ok(OrderPage { orders, next })
+    });
+    let response = send(service, TestRequest::get().uri("/orders?limit=60")).await;
+    assert_eq!(response.status().as_u16(), 200);
+    assert_eq!(
+        super::header(&response, "content-type"),
+        Some("application/json")
+    );
+    let mut body = response.into_body();
+    let mut chunks = Vec::new();
+    while let Some(chunk) = std::future::poll_fn(|cx| {
+        actix_web::body::MessageBody::poll_next(std::pin::Pin::new(&mut body), cx)
+    })
+    .await
+    {
+        chunks.push(chunk.unwrap());
+    }
+    assert!(chunks.len() > 2, "{} chunks", chunks.len());
+    let whole: Vec<u8> = chunks.concat();
+    let page: Value = serde_json::from_slice(&whole).unwrap();
+    assert_eq!(page["orders"].as_array().unwrap().len(), 60);
+    assert!(page["next_cursor"].is_string());
+    // The empty page is the shell alone.
+    let mut service = MockOrderService::new();
+    service.expect_list_orders().times(1).returning(|_| {
+        Ok(OrderPage {
+            orders: Vec::new(),
+            next: None,
+        })
+    });
+    let empty = send(service, TestRequest::get().uri("/orders")).await;
+    assert_eq!(
+        body_text(empty).await,
+        r#"{"orders":[],"next_cursor":null}"#
+    );
+}
