@@ -1,6 +1,7 @@
 //! The errors of the order service: one exhaustive enum, so a new case breaks every transport's mapping at compile
 //! time instead of falling through to a generic failure.
 
+use crate::policy::Forbidden;
 use domain::{InvalidTransition, OrderId, RepositoryError, ValidationErrors, Version};
 use thiserror::Error;
 
@@ -24,6 +25,9 @@ pub enum ServiceError {
         /// The version the order has.
         actual: Version,
     },
+    /// The caller may not do this (it may see the order, or there is no order involved).
+    #[error(transparent)]
+    Forbidden(#[from] Forbidden),
     /// The idempotency key belongs to an earlier request with other content.
     #[error("the idempotency key was used for another request")]
     IdempotencyKeyReused,

@@ -11,13 +11,16 @@
 //!
 //! Wiring reads like Go kit's: `LoggingService::new(CoreOrderService::new(repository, clock, ids))`.
 
+mod caller;
 pub mod decorators;
 mod error;
 mod fingerprint;
 mod metrics;
+pub mod policy;
 mod service;
 mod use_cases;
 
+pub use caller::{Caller, Role};
 pub use decorators::{
     BreakerOpen, BreakerSettings, CircuitBreaker, LoggingService, MetricsRepository,
 };
@@ -25,6 +28,7 @@ pub use error::{ServiceError, error_chain};
 #[cfg(any(test, feature = "mocks"))]
 pub use metrics::MockMetrics;
 pub use metrics::{BreakerState, CallOutcome, Metrics};
+pub use policy::Forbidden;
 #[cfg(any(test, feature = "mocks"))]
 pub use service::MockOrderService;
 pub use service::{ChangeStatus, ListOrders, OrderPage, OrderService, PlaceOrder, Placed};

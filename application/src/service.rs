@@ -7,7 +7,7 @@ use domain::{
     Version,
 };
 
-use crate::ServiceError;
+use crate::{Caller, ServiceError};
 
 /// A request to place an order.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -65,50 +65,54 @@ pub struct OrderPage {
 #[cfg_attr(any(test, feature = "mocks"), mockall::automock)]
 pub trait OrderService: Send + Sync {
     /// Validates the draft and stores it as a new `Pending` order; returns its id. With an idempotency key held by an
-    /// earlier request with the same content, returns that request's order and stores nothing.
+    /// earlier request of the same caller with the same content, returns that request's order and stores nothing.
     ///
     /// # Errors
-    /// [`ServiceError::Invalid`] naming every broken rule; `IdempotencyKeyReused` when the key belongs to a request
-    /// with other content; `Unavailable` or `Internal` when storage fails.
-    fn place_order(&self, command: PlaceOrder) -> Result<Placed, ServiceError>;
+    /// [`ServiceError::Forbidden`] when the [policy](crate::policy) does not let `caller` place it;
+    /// [`ServiceError::Invalid`] naming every broken rule; `IdempotencyKeyReused` when the caller used the key for a
+    /// request with other content; `Unavailable` or `Internal` when storage fails.
+    fn place_order(&self, caller: &Caller, command: PlaceOrder) -> Result<Placed, ServiceError>;
 
     /// The order with this id.
     ///
     /// # Errors
-    /// [`ServiceError::NotFound`]; `Unavailable` or `Internal` when storage fails.
-    fn find_order(&self, id: &OrderId) -> Result<Order, ServiceError>;
+    /// [`ServiceError::NotFound`], also when `caller` may not see the order; `Unavailable` or `Internal` when storage
+    /// fails.
+    fn find_order(&self, caller: &Caller, id: &OrderId) -> Result<Order, ServiceError>;
 
-    /// One page of the orders matching the query's filter, newest first.
+    /// One page of the orders matching the query's filter, newest first, among those `caller` may see.
     ///
     /// # Errors
-    /// `Unavailable` or `Internal` when storage fails.
-    fn list_orders(&self, query: ListOrders) -> Result<OrderPage, ServiceError>;
+    /// `Forbidden` when the filter names another customer or restaurant than the caller; `Unavailable` or
+    /// `Internal` when storage fails.
+    fn list_orders(&self, caller: &Caller, query: ListOrders) -> Result<OrderPage, ServiceError>;
 
     /// Moves an order along its lifecycle and returns it as stored afterwards. Asking for the status the order has
     /// already succeeds and changes nothing, so a client can retry safely.
     ///
     /// # Errors
-    /// `NotFound`; `InvalidTransition` when the lifecycle forbids the step; `VersionMismatch` when
+    /// `NotFound`, also when `caller` may not see the order; `Forbidden` when the caller may not ask for this step;
+    /// `InvalidTransition` when the lifecycle forbids it; `VersionMismatch` when
     /// `expected_version` is stale; `Unavailable` or `Internal` when storage fails.
-    fn change_status(&self, command: ChangeStatus) -> Result<Order, ServiceError>;
+    fn change_status(&self, caller: &Caller, command: ChangeStatus) -> Result<Order, ServiceError>;
 }
 
 /// A shared service is a service: the composition root keeps one `Arc` of the core for the background purge and
 /// wraps another in the decorators.
 impl<S: OrderService + ?Sized> OrderService for Arc<S> {
-    fn place_order(&self, command: PlaceOrder) -> Result<Placed, ServiceError> {
-        (**self).place_order(command)
+    fn place_order(&self, caller: &Caller, command: PlaceOrder) -> Result<Placed, ServiceError> {
+        (**self).place_order(caller, command)
     }
 
-    fn find_order(&self, id: &OrderId) -> Result<Order, ServiceError> {
-        (**self).find_order(id)
+    fn find_order(&self, caller: &Caller, id: &OrderId) -> Result<Order, ServiceError> {
+        (**self).find_order(caller, id)
     }
 
-    fn list_orders(&self, query: ListOrders) -> Result<OrderPage, ServiceError> {
-        (**self).list_orders(query)
+    fn list_orders(&self, caller: &Caller, query: ListOrders) -> Result<OrderPage, ServiceError> {
+        (**self).list_orders(caller, query)
     }
 
-    fn change_status(&self, command: ChangeStatus) -> Result<Order, ServiceError> {
-        (**self).change_status(command)
+    fn change_status(&self, caller: &Caller, command: ChangeStatus) -> Result<Order, ServiceError> {
+        (**self).change_status(caller, command)
     }
 }

@@ -44,6 +44,29 @@ impl fmt::Display for IdempotencyKey {
     }
 }
 
+/// Whose idempotency keys these are. A key is its caller's own name for a request, so the same key from two callers
+/// names two independent requests: records are kept per owner and key.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct KeyOwner(String);
+
+impl KeyOwner {
+    /// The owner of keys sent when callers are not told apart (authentication is off): the empty name, which
+    /// records stored before keys had owners also carry.
+    pub const fn anyone() -> Self {
+        Self(String::new())
+    }
+
+    /// An owner by name; the application names one per caller, such that two callers never share a name.
+    pub fn named(name: impl Into<String>) -> Self {
+        Self(name.into())
+    }
+
+    /// The owner's name as stored.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
 /// A digest of a create request's content (SHA-256, made by the transport), so a reused key can be told apart from a
 /// retry: the same key with another fingerprint is another request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -61,10 +84,12 @@ impl RequestFingerprint {
     }
 }
 
-/// What the repository stores beside a new order so a retry finds it: the key, the request's fingerprint, when, and
+/// What the repository stores beside a new order so a retry finds it: whose key, the key, the request's fingerprint, when, and
 /// from when on an older record of the same key counts as expired.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct IdempotencyRecord {
+    /// Whose key it is.
+    pub owner: KeyOwner,
     /// The client's key.
     pub key: IdempotencyKey,
     /// The request's fingerprint.

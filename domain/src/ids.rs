@@ -77,6 +77,13 @@ bounded_text!(
 );
 
 bounded_text!(
+    /// An operator: a member of staff who may act on any order, named by the subject of their credentials. 1 to
+    /// 255 characters (an identity provider's subject may be long), with the rules of the other party ids.
+    OperatorId,
+    255
+);
+
+bounded_text!(
     /// A restaurant's code for a product: 1 to 64 characters, trimmed and normalised to NFC, with no control or
     /// invisible formatting characters (see [`InvalidText`](crate::InvalidText)).
     ProductCode,

@@ -28,9 +28,10 @@ mod time;
 mod validation;
 
 pub use idempotency::{
-    IdempotencyKey, IdempotencyRecord, Insertion, InvalidIdempotencyKey, RequestFingerprint,
+    IdempotencyKey, IdempotencyRecord, Insertion, InvalidIdempotencyKey, KeyOwner,
+    RequestFingerprint,
 };
-pub use ids::{CustomerId, OrderId, ParseOrderIdError, ProductCode, RestaurantId};
+pub use ids::{CustomerId, OperatorId, OrderId, ParseOrderIdError, ProductCode, RestaurantId};
 pub use listing::{InvalidPageSize, OrderFilter, OrderPosition, PageSize};
 pub use money::{Money, ParseMoneyError};
 pub use order::{

@@ -58,7 +58,9 @@ impl OrderServiceEndpoints for GrpcOrderService {
             let command = messages::place_order(request.into_inner(), key);
             let placed = self
                 .executor
-                .run(&context, move |service| service.place_order(command))
+                .run(&context, move |service, caller| {
+                    service.place_order(caller, command)
+                })
                 .await?;
             Ok(pb::CreateOrderResponse {
                 id: placed.id.to_string(),
@@ -77,7 +79,9 @@ impl OrderServiceEndpoints for GrpcOrderService {
             let id = request.into_inner().id.parse()?;
             let order = self
                 .executor
-                .run(&context, move |service| service.find_order(&id))
+                .run(&context, move |service, caller| {
+                    service.find_order(caller, &id)
+                })
                 .await?;
             Ok(pb::GetOrderResponse {
                 order: Some(messages::order(&order)),
@@ -95,7 +99,9 @@ impl OrderServiceEndpoints for GrpcOrderService {
             let command = messages::status_change(request.into_inner())?.into_command()?;
             let order = self
                 .executor
-                .run(&context, move |service| service.change_status(command))
+                .run(&context, move |service, caller| {
+                    service.change_status(caller, command)
+                })
                 .await?;
             Ok(pb::ChangeStatusResponse {
                 order: Some(messages::order(&order)),
@@ -113,7 +119,9 @@ impl OrderServiceEndpoints for GrpcOrderService {
             let query = messages::listing(request.into_inner()).into_query(&self.cursors)?;
             let page = self
                 .executor
-                .run(&context, move |service| service.list_orders(query))
+                .run(&context, move |service, caller| {
+                    service.list_orders(caller, query)
+                })
                 .await?;
             Ok(messages::page(&page, &self.cursors))
         })

@@ -20,6 +20,8 @@ pub const fn grpc_code(code: ErrorCode) -> Code {
         | ErrorCode::UnsupportedMediaType
         | ErrorCode::RequestRefused => Code::InvalidArgument,
         ErrorCode::PayloadTooLarge | ErrorCode::RateLimited => Code::ResourceExhausted,
+        ErrorCode::Unauthenticated => Code::Unauthenticated,
+        ErrorCode::Forbidden => Code::PermissionDenied,
         ErrorCode::NotFound | ErrorCode::OrderNotFound => Code::NotFound,
         ErrorCode::MethodNotAllowed => Code::Unimplemented,
         ErrorCode::InvalidTransition | ErrorCode::IdempotencyKeyReused => Code::FailedPrecondition,
@@ -120,6 +122,8 @@ mod tests {
             (ErrorCode::ValidationFailed, Code::InvalidArgument),
             (ErrorCode::MalformedRequest, Code::InvalidArgument),
             (ErrorCode::OrderNotFound, Code::NotFound),
+            (ErrorCode::Unauthenticated, Code::Unauthenticated),
+            (ErrorCode::Forbidden, Code::PermissionDenied),
             (ErrorCode::InvalidTransition, Code::FailedPrecondition),
             (ErrorCode::VersionMismatch, Code::Aborted),
             (ErrorCode::IdempotencyKeyReused, Code::FailedPrecondition),

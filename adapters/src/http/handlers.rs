@@ -68,7 +68,9 @@ pub(crate) async fn place_order(
 ) -> Result<HttpResponse, ApiError> {
     let command = request.into_command(key.into_key()?);
     let placed = executor
-        .run(&context, move |service| service.place_order(command))
+        .run(&context, move |service, caller| {
+            service.place_order(caller, command)
+        })
         .await?;
     let mut response = HttpResponse::Created();
     response.insert_header((LOCATION, format!("/orders/{}", placed.id)));
@@ -96,7 +98,9 @@ pub(crate) async fn find_order(
     OrderIdPath(id): OrderIdPath,
 ) -> Result<HttpResponse, ApiError> {
     let order = executor
-        .run(&context, move |service| service.find_order(&id))
+        .run(&context, move |service, caller| {
+            service.find_order(caller, &id)
+        })
         .await?;
     order_response(&order)
 }
@@ -121,7 +125,9 @@ pub(crate) async fn list_orders(
 ) -> Result<HttpResponse, ApiError> {
     let query = query.into_request().into_query(&cursors)?;
     let page = executor
-        .run(&context, move |service| service.list_orders(query))
+        .run(&context, move |service, caller| {
+            service.list_orders(caller, query)
+        })
         .await?;
     let chunks = OrderListResponse::chunks(page, &cursors).map_err(ApiError::internal)?;
     Ok(HttpResponse::Ok()
@@ -154,7 +160,9 @@ pub(crate) async fn change_status(
 ) -> Result<HttpResponse, ApiError> {
     let command = request.into_request(expected_version).into_command()?;
     let order = executor
-        .run(&context, move |service| service.change_status(command))
+        .run(&context, move |service, caller| {
+            service.change_status(caller, command)
+        })
         .await?;
     order_response(&order)
 }

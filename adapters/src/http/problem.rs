@@ -17,6 +17,8 @@ pub(crate) const fn status_of(code: ErrorCode) -> StatusCode {
         }
         ErrorCode::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
         ErrorCode::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+        ErrorCode::Unauthenticated => StatusCode::UNAUTHORIZED,
+        ErrorCode::Forbidden => StatusCode::FORBIDDEN,
         ErrorCode::NotFound | ErrorCode::OrderNotFound => StatusCode::NOT_FOUND,
         ErrorCode::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
         ErrorCode::InvalidTransition => StatusCode::CONFLICT,
@@ -38,6 +40,8 @@ pub(crate) const fn title_of(code: ErrorCode) -> &'static str {
         ErrorCode::IdempotencyKeyReused => "Idempotency key reused",
         ErrorCode::UnsupportedMediaType => "Unsupported media type",
         ErrorCode::PayloadTooLarge => "Payload too large",
+        ErrorCode::Unauthenticated => "Unauthenticated",
+        ErrorCode::Forbidden => "Forbidden",
         ErrorCode::NotFound => "Not found",
         ErrorCode::MethodNotAllowed => "Method not allowed",
         ErrorCode::OrderNotFound => "Order not found",
@@ -56,6 +60,8 @@ pub(crate) const fn title_of(code: ErrorCode) -> &'static str {
 pub(crate) fn code_for_status(status: StatusCode) -> ErrorCode {
     match status {
         StatusCode::BAD_REQUEST => ErrorCode::MalformedRequest,
+        StatusCode::UNAUTHORIZED => ErrorCode::Unauthenticated,
+        StatusCode::FORBIDDEN => ErrorCode::Forbidden,
         StatusCode::NOT_FOUND => ErrorCode::NotFound,
         StatusCode::METHOD_NOT_ALLOWED => ErrorCode::MethodNotAllowed,
         StatusCode::PAYLOAD_TOO_LARGE => ErrorCode::PayloadTooLarge,

@@ -1,8 +1,9 @@
 //! The request context: what every transport knows about a call before it reaches the service, and what follows
-//! the call onto the executor's threads. Today the request id and the client's deadline; the caller and the trace
-//! context are the next members.
+//! the call onto the executor's threads: the request id, the client's deadline and the authenticated caller.
 
 use std::time::{Duration, Instant};
+
+use application::Caller;
 
 use super::request_id::RequestId;
 
@@ -11,15 +12,28 @@ use super::request_id::RequestId;
 pub struct RequestContext {
     request_id: RequestId,
     deadline: Option<Instant>,
+    caller: Caller,
 }
 
 impl RequestContext {
-    /// A call known by `request_id`, with no deadline.
+    /// A call known by `request_id`, with no deadline, from [`Caller::Anyone`].
     pub const fn new(request_id: RequestId) -> Self {
         Self {
             request_id,
             deadline: None,
+            caller: Caller::Anyone,
         }
+    }
+
+    /// The same call, made by `caller` (as its credentials say).
+    #[must_use]
+    pub fn with_caller(self, caller: Caller) -> Self {
+        Self { caller, ..self }
+    }
+
+    /// Who makes the call.
+    pub const fn caller(&self) -> &Caller {
+        &self.caller
     }
 
     /// The same call, which the client stops waiting for after `timeout` from now (gRPC's `grpc-timeout`).

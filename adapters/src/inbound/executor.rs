@@ -13,7 +13,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use application::{OrderService, ServiceError};
+use application::{Caller, OrderService, ServiceError};
 use thiserror::Error;
 use tokio::sync::oneshot;
 
@@ -83,8 +83,8 @@ impl ServiceExecutor {
         })
     }
 
-    /// Runs `call` on the service, with the context's request id as the thread's current one (see
-    /// [`current_request_id`](super::current_request_id)), so the service's log lines carry it.
+    /// Runs `call` on the service for the context's caller, with the context's request id as the thread's current
+    /// one (see [`current_request_id`](super::current_request_id)), so the service's log lines carry it.
     ///
     /// # Errors
     /// The service's error as a [`Failure`]; `unavailable` when the call waited longer than the queue timeout or
@@ -92,7 +92,7 @@ impl ServiceExecutor {
     /// call panicked (the executor keeps serving).
     pub async fn run<T, F>(&self, context: &RequestContext, call: F) -> Result<T, Failure>
     where
-        F: FnOnce(&dyn OrderService) -> Result<T, ServiceError> + Send + 'static,
+        F: FnOnce(&dyn OrderService, &Caller) -> Result<T, ServiceError> + Send + 'static,
         T: Send + 'static,
     {
         let (service, queued) = (Arc::clone(&self.service), Instant::now());
@@ -108,7 +108,7 @@ impl ServiceExecutor {
                 )));
             }
             let _current = request_id::enter(call_context.request_id().clone());
-            call(service.as_ref()).map_err(Failure::from)
+            call(service.as_ref(), call_context.caller()).map_err(Failure::from)
         };
         let outcome = match context.deadline() {
             None => self.spawn(work).await,
@@ -210,7 +210,9 @@ mod tests {
         service.expect_find_order().times(0);
         let executor = executor(service, Some(Duration::ZERO));
         let result: Result<Order, Failure> = executor
-            .run(&context(), |service| service.find_order(&ID))
+            .run(&context(), |service, caller| {
+                service.find_order(caller, &ID)
+            })
             .await;
         assert!(matches!(result, Err(e) if e.code() == ErrorCode::Unavailable));
     }
@@ -218,13 +220,15 @@ mod tests {
     #[tokio::test]
     async fn a_call_within_the_queue_timeout_runs_with_its_request_id() {
         let mut service = MockOrderService::new();
-        service.expect_find_order().times(1).returning(|id| {
+        service.expect_find_order().times(1).returning(|_, id| {
             assert!(current_request_id().is_some());
             Err(ServiceError::NotFound(*id))
         });
         let executor = executor(service, Some(Duration::from_secs(60)));
         let result = executor
-            .run(&context(), |service| service.find_order(&ID))
+            .run(&context(), |service, caller| {
+                service.find_order(caller, &ID)
+            })
             .await;
         assert!(matches!(result, Err(e) if e.code() == ErrorCode::OrderNotFound));
     }
@@ -236,7 +240,7 @@ mod tests {
         let executor = executor(service, None);
         let expired = context().with_timeout(Duration::ZERO);
         let result = executor
-            .run(&expired, |service| service.find_order(&ID))
+            .run(&expired, |service, caller| service.find_order(caller, &ID))
             .await;
         assert!(matches!(result, Err(e) if e.code() == ErrorCode::DeadlineExceeded));
     }
@@ -245,7 +249,7 @@ mod tests {
     async fn a_panicking_call_is_internal_and_the_executor_keeps_serving() {
         let executor = executor(MockOrderService::new(), None);
         let panicked: Result<(), Failure> = executor
-            .run(&context(), |_| -> Result<(), ServiceError> {
+            .run(&context(), |_, _| -> Result<(), ServiceError> {
                 panic!("a bug in the service")
             })
             .await;

@@ -35,6 +35,10 @@ pub enum ErrorCode {
     UnsupportedMediaType,
     /// The body is larger than the service accepts.
     PayloadTooLarge,
+    /// The request carries no valid credentials (a bearer token) where they are required.
+    Unauthenticated,
+    /// The caller is known, but may not do this.
+    Forbidden,
     /// No resource has this path.
     NotFound,
     /// The path exists, but not with this method.
@@ -63,11 +67,13 @@ pub enum ErrorCode {
 
 impl ErrorCode {
     /// Every code, for the API documents' lists of them.
-    pub const ALL: [Self; 16] = [
+    pub const ALL: [Self; 18] = [
         Self::MalformedRequest,
         Self::ValidationFailed,
         Self::UnsupportedMediaType,
         Self::PayloadTooLarge,
+        Self::Unauthenticated,
+        Self::Forbidden,
         Self::NotFound,
         Self::MethodNotAllowed,
         Self::OrderNotFound,
@@ -90,6 +96,8 @@ impl ErrorCode {
             Self::IdempotencyKeyReused => "idempotency_key_reused",
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::PayloadTooLarge => "payload_too_large",
+            Self::Unauthenticated => "unauthenticated",
+            Self::Forbidden => "forbidden",
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::OrderNotFound => "order_not_found",
@@ -260,6 +268,7 @@ impl From<ServiceError> for Failure {
                 ErrorCode::VersionMismatch,
                 format!("the order is at version {actual}, not {expected}"),
             ),
+            ServiceError::Forbidden(why) => Self::new(ErrorCode::Forbidden, why.to_string()),
             ServiceError::IdempotencyKeyReused => Self::new(
                 ErrorCode::IdempotencyKeyReused,
                 "this Idempotency-Key was used for a request with other content; use a new key",

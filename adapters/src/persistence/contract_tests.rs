@@ -4,7 +4,7 @@ use std::sync::{Arc, Barrier};
 use std::time::Duration;
 
 use domain::{
-    CustomerId, IdempotencyKey, IdempotencyRecord, Insertion, ItemName, NewOrder, Order,
+    CustomerId, IdempotencyKey, IdempotencyRecord, Insertion, ItemName, KeyOwner, NewOrder, Order,
     OrderFilter, OrderId, OrderItem, OrderItems, OrderPosition, OrderRepository, OrderStatus,
     ProductCode, RepositoryError, RequestFingerprint, RestaurantId, StatusChange, Timestamp,
     Version,
@@ -349,6 +349,7 @@ fn listing_stops_after_the_order_that_goes_over_the_weight_limit(repo: &DieselOr
 
 fn record(key: &str, fingerprint: u8, at: i64, expired_before: i64) -> IdempotencyRecord {
     IdempotencyRecord {
+        owner: KeyOwner::anyone(),
         key: IdempotencyKey::new(key).unwrap(),
         fingerprint: RequestFingerprint::new([fingerprint; 32]),
         at: Timestamp::from_unix_micros(at),
@@ -381,6 +382,30 @@ fn a_held_key_stores_nothing_and_names_the_earlier_order(repo: &DieselOrderRepos
             .unwrap(),
         Insertion::Inserted
     );
+}
+
+fn one_key_from_two_owners_names_two_requests(repo: &DieselOrderRepository) {
+    let owned = |owner: &str, fingerprint| IdempotencyRecord {
+        owner: KeyOwner::named(owner),
+        ..record("shared", fingerprint, 100, 0)
+    };
+    let (alice, bob) = (order(24), order(25));
+    for (order, owner) in [(&alice, "customer:alice"), (&bob, "customer:bob")] {
+        assert_eq!(
+            repo.insert(order, Some(&owned(owner, 1))).unwrap(),
+            Insertion::Inserted,
+            "{owner}"
+        );
+    }
+    assert_eq!(
+        repo.insert(&order(26), Some(&owned("customer:bob", 1)))
+            .unwrap(),
+        Insertion::KeyTaken {
+            order_id: bob.id(),
+            fingerprint: RequestFingerprint::new([1; 32])
+        }
+    );
+    assert!(repo.find(&alice.id()).unwrap().is_some());
 }
 
 fn an_expired_key_is_free_again(repo: &DieselOrderRepository) {
@@ -483,6 +508,7 @@ contract!(
     orders_created_while_paging_neither_repeat_nor_push_out_older_ones,
     listing_stops_after_the_order_that_goes_over_the_weight_limit,
     a_held_key_stores_nothing_and_names_the_earlier_order,
+    one_key_from_two_owners_names_two_requests,
     an_expired_key_is_free_again,
     of_sixteen_racing_creates_with_one_key_exactly_one_stores,
 );
@@ -512,6 +538,22 @@ fn purging_removes_only_expired_keys_in_batches() {
         repo.insert(&order(35), Some(&record("k30", 2, 600, 0)))
             .unwrap(),
         Insertion::Inserted
+    );
+    // Another owner's unexpired record of an expired key stays.
+    let fresh = IdempotencyRecord {
+        owner: KeyOwner::named("customer:c"),
+        ..record("k36", 3, 700, 0)
+    };
+    repo.insert(&order(36), Some(&record("k36", 1, 10, 0)))
+        .unwrap();
+    repo.insert(&order(37), Some(&fresh)).unwrap();
+    assert_eq!(repo.purge_idempotency_keys(cutoff, 10).unwrap(), 1);
+    assert_eq!(
+        repo.insert(&order(38), Some(&fresh)).unwrap(),
+        Insertion::KeyTaken {
+            order_id: OrderId::from_bytes([37; 16]),
+            fingerprint: RequestFingerprint::new([3; 32]),
+        }
     );
 }
 

@@ -17,14 +17,16 @@ pub(crate) fn claim(
     record: &IdempotencyRecord,
     order: OrderId,
 ) -> Result<Option<Insertion>, DieselError> {
-    let key = record.key.as_str();
+    let (owner, key) = (record.owner.as_str(), record.key.as_str());
     diesel::delete(
         idempotency_keys::table
+            .filter(idempotency_keys::owner.eq(owner))
             .filter(idempotency_keys::key.eq(key))
             .filter(idempotency_keys::created_on.lt(record.expired_before.unix_micros())),
     )
     .execute(conn)?;
     let row = (
+        idempotency_keys::owner.eq(owner),
         idempotency_keys::key.eq(key),
         idempotency_keys::fingerprint.eq(record.fingerprint.as_bytes().as_slice()),
         idempotency_keys::order_id.eq(order.as_bytes().as_slice()),
@@ -42,6 +44,7 @@ pub(crate) fn claim(
         return Ok(None);
     }
     let (held_by, fingerprint): (Vec<u8>, Vec<u8>) = idempotency_keys::table
+        .filter(idempotency_keys::owner.eq(owner))
         .filter(idempotency_keys::key.eq(key))
         .select((idempotency_keys::order_id, idempotency_keys::fingerprint))
         .first(conn)?;
@@ -61,14 +64,20 @@ pub(crate) fn purge(
     expired_before: Timestamp,
     batch: i64,
 ) -> Result<usize, DieselError> {
+    let before = expired_before.unix_micros();
     let expired: Vec<String> = idempotency_keys::table
-        .filter(idempotency_keys::created_on.lt(expired_before.unix_micros()))
+        .filter(idempotency_keys::created_on.lt(before))
         .select(idempotency_keys::key)
         .limit(batch)
         .load(conn)?;
     if expired.is_empty() {
         return Ok(0);
     }
-    diesel::delete(idempotency_keys::table.filter(idempotency_keys::key.eq_any(&expired)))
-        .execute(conn)
+    // By key and age: another owner's unexpired record of the same key stays.
+    diesel::delete(
+        idempotency_keys::table
+            .filter(idempotency_keys::key.eq_any(&expired))
+            .filter(idempotency_keys::created_on.lt(before)),
+    )
+    .execute(conn)
 }

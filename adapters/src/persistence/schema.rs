@@ -32,7 +32,8 @@ diesel::table! {
 }
 
 diesel::table! {
-    idempotency_keys (key) {
+    idempotency_keys (owner, key) {
+        owner -> Text,
         key -> Text,
         fingerprint -> Binary,
         order_id -> Binary,

@@ -6,7 +6,7 @@ use std::collections::HashSet;
 use std::path::PathBuf;
 use std::sync::Once;
 
-use application::{ChangeStatus, CoreOrderService, ListOrders, OrderService, PlaceOrder};
+use application::{Caller, ChangeStatus, CoreOrderService, ListOrders, OrderService, PlaceOrder};
 use diesel::connection::{Instrumentation, InstrumentationEvent, set_default_instrumentation};
 use domain::{
     CustomerId, OrderDraft, OrderFilter, OrderId, OrderItemDraft, OrderPosition, OrderStatus,
@@ -199,35 +199,39 @@ fn the_bench_scripts_run_the_statements_each_use_case_sends() {
     };
     // Every use case once on the pool's one connection, so each statement is prepared before the recorded runs.
     let (second, warm_up) = record(|| {
-        let first = service.place_order(place()).unwrap().id;
-        let second = service.place_order(place()).unwrap().id;
-        service.find_order(&first).unwrap();
-        service.change_status(accept(first)).unwrap();
-        service.list_orders(customer.clone()).unwrap();
+        let first = service.place_order(&Caller::Anyone, place()).unwrap().id;
+        let second = service.place_order(&Caller::Anyone, place()).unwrap().id;
+        service.find_order(&Caller::Anyone, &first).unwrap();
+        service
+            .change_status(&Caller::Anyone, accept(first))
+            .unwrap();
+        service
+            .list_orders(&Caller::Anyone, customer.clone())
+            .unwrap();
         second
     });
-    let position = OrderPosition::of(&service.find_order(&second).unwrap());
+    let position = OrderPosition::of(&service.find_order(&Caller::Anyone, &second).unwrap());
     let deep = ListOrders {
         filter: OrderFilter::default(),
         limit: PageSize::new(20).unwrap(),
         after: Some(position),
     };
-    let (_, deep_warm_up) = record(|| service.list_orders(deep.clone()).unwrap());
+    let (_, deep_warm_up) = record(|| service.list_orders(&Caller::Anyone, deep.clone()).unwrap());
     let cached: HashSet<String> = warm_up
         .prepared
         .into_iter()
         .chain(deep_warm_up.prepared)
         .collect();
 
-    let (placed, create) = record(|| service.place_order(place()));
+    let (placed, create) = record(|| service.place_order(&Caller::Anyone, place()));
     placed.unwrap();
-    let (found, get) = record(|| service.find_order(&second));
+    let (found, get) = record(|| service.find_order(&Caller::Anyone, &second));
     found.unwrap();
-    let (changed, status) = record(|| service.change_status(accept(second)));
+    let (changed, status) = record(|| service.change_status(&Caller::Anyone, accept(second)));
     assert_eq!(changed.unwrap().status(), OrderStatus::Accepted);
-    let (page, list_customer) = record(|| service.list_orders(customer));
+    let (page, list_customer) = record(|| service.list_orders(&Caller::Anyone, customer));
     assert_eq!(page.unwrap().orders.len(), 3);
-    let (page, list_deep) = record(|| service.list_orders(deep));
+    let (page, list_deep) = record(|| service.list_orders(&Caller::Anyone, deep));
     assert_eq!(page.unwrap().orders.len(), 1);
 
     let drifts: Vec<String> = [

@@ -1,10 +1,10 @@
-//! Change an order's status: the domain decides, the repository applies the change as a compare-and-set, and a
+//! Change an order's status: the policy says whether the caller may ask, the domain decides, the repository applies the change as a compare-and-set, and a
 //! lost race is judged again on the new state.
 
 use domain::{Clock, IdGenerator, Order, OrderRepository, RepositoryError};
 
 use super::CoreOrderService;
-use crate::{ChangeStatus, ServiceError};
+use crate::{Caller, ChangeStatus, ServiceError, policy};
 
 /// How many times a status change is decided again after losing a compare-and-set. Each loss means another request
 /// moved the order one step, and the longest path through the lifecycle has five steps, so six attempts always reach
@@ -12,9 +12,16 @@ use crate::{ChangeStatus, ServiceError};
 const STATUS_CHANGE_ATTEMPTS: usize = 6;
 
 impl<R: OrderRepository, C: Clock, I: IdGenerator> CoreOrderService<R, C, I> {
-    pub(super) fn change(&self, command: ChangeStatus) -> Result<Order, ServiceError> {
+    pub(super) fn change(
+        &self,
+        caller: &Caller,
+        command: ChangeStatus,
+    ) -> Result<Order, ServiceError> {
         for _ in 0..STATUS_CHANGE_ATTEMPTS {
-            let order = self.find(&command.id)?;
+            let order = self.find(caller, &command.id)?;
+            // Judged on the state the compare-and-set is made on, so a customer's cancel cannot land on an order
+            // that was accepted meanwhile.
+            policy::may_change(caller, &order, command.status)?;
             let decision = order.change_status(command.status, self.clock.now());
             // The no-op comes first: a client retrying a change that already happened succeeds, If-Match or not.
             if matches!(decision, Ok(None)) {
@@ -46,7 +53,9 @@ mod tests {
 
     use super::*;
     use crate::OrderService;
-    use crate::use_cases::test_support::{ID, NOW, service, stored, unavailable};
+    use crate::use_cases::test_support::{
+        ID, NOW, its_restaurant, owner, service, stored, stranger, unavailable,
+    };
 
     fn change(status: OrderStatus, version: Option<u64>) -> ChangeStatus {
         ChangeStatus {
@@ -76,7 +85,7 @@ mod tests {
             .times(1)
             .returning(|_| Ok(()));
         let order = service(repository)
-            .change_status(change(OrderStatus::Accepted, Some(1)))
+            .change_status(&Caller::Anyone, change(OrderStatus::Accepted, Some(1)))
             .unwrap();
         assert_eq!(
             (order.status(), order.version(), order.updated_on()),
@@ -95,14 +104,14 @@ mod tests {
         let service = service(repository);
         assert_eq!(
             service
-                .change_status(change(OrderStatus::Accepted, None))
+                .change_status(&Caller::Anyone, change(OrderStatus::Accepted, None))
                 .unwrap()
                 .version(),
             Version::new(2)
         );
         assert_eq!(
             service
-                .change_status(change(OrderStatus::Accepted, Some(1)))
+                .change_status(&Caller::Anyone, change(OrderStatus::Accepted, Some(1)))
                 .unwrap()
                 .version(),
             Version::new(2)
@@ -117,7 +126,8 @@ mod tests {
             .times(1)
             .returning(|_| Ok(Some(stored(OrderStatus::Delivered, 6))));
         repository.expect_update_status().never();
-        let result = service(repository).change_status(change(OrderStatus::Cancelled, None));
+        let result = service(repository)
+            .change_status(&Caller::Anyone, change(OrderStatus::Cancelled, None));
         assert!(matches!(
             result,
             Err(ServiceError::InvalidTransition(e)) if e.from == OrderStatus::Delivered && e.to == OrderStatus::Cancelled
@@ -132,7 +142,8 @@ mod tests {
             .times(1)
             .returning(|_| Ok(Some(stored(OrderStatus::Accepted, 2))));
         repository.expect_update_status().never();
-        let result = service(repository).change_status(change(OrderStatus::Preparing, Some(1)));
+        let result = service(repository)
+            .change_status(&Caller::Anyone, change(OrderStatus::Preparing, Some(1)));
         assert!(matches!(
             result,
             Err(ServiceError::VersionMismatch { expected, actual }) if expected.get() == 1 && actual.get() == 2
@@ -145,7 +156,7 @@ mod tests {
         repository.expect_find().times(1).returning(|_| Ok(None));
         repository.expect_update_status().never();
         assert!(matches!(
-            service(repository).change_status(change(OrderStatus::Accepted, None)),
+            service(repository).change_status(&Caller::Anyone, change(OrderStatus::Accepted, None)),
             Err(ServiceError::NotFound(_))
         ));
     }
@@ -165,7 +176,8 @@ mod tests {
             .expect_update_status()
             .times(1)
             .returning(|_| Err(RepositoryError::Conflict));
-        let result = service(repository).change_status(change(OrderStatus::Accepted, None));
+        let result =
+            service(repository).change_status(&Caller::Anyone, change(OrderStatus::Accepted, None));
         assert!(
             matches!(result, Err(ServiceError::InvalidTransition(e)) if e.from == OrderStatus::Rejected)
         );
@@ -187,7 +199,7 @@ mod tests {
             .times(1)
             .returning(|_| Err(RepositoryError::Conflict));
         let order = service(repository)
-            .change_status(change(OrderStatus::Accepted, None))
+            .change_status(&Caller::Anyone, change(OrderStatus::Accepted, None))
             .unwrap();
         assert_eq!(
             (order.status(), order.version()),
@@ -210,7 +222,8 @@ mod tests {
             .expect_update_status()
             .times(1)
             .returning(|_| Err(RepositoryError::Conflict));
-        let result = service(repository).change_status(change(OrderStatus::Cancelled, Some(1)));
+        let result = service(repository)
+            .change_status(&Caller::Anyone, change(OrderStatus::Cancelled, Some(1)));
         assert!(matches!(result, Err(ServiceError::VersionMismatch { .. })));
     }
 
@@ -225,7 +238,8 @@ mod tests {
             .expect_update_status()
             .times(STATUS_CHANGE_ATTEMPTS)
             .returning(|_| Err(RepositoryError::Conflict));
-        let result = service(repository).change_status(change(OrderStatus::Accepted, None));
+        let result =
+            service(repository).change_status(&Caller::Anyone, change(OrderStatus::Accepted, None));
         assert!(matches!(
             result,
             Err(ServiceError::Unavailable(RepositoryError::Conflict))
@@ -243,7 +257,103 @@ mod tests {
             .expect_update_status()
             .times(1)
             .returning(|_| Err(unavailable()));
-        let result = service(repository).change_status(change(OrderStatus::Accepted, None));
+        let result =
+            service(repository).change_status(&Caller::Anyone, change(OrderStatus::Accepted, None));
         assert!(matches!(result, Err(ServiceError::Unavailable(_))));
+    }
+
+    fn reading(status: OrderStatus) -> MockOrderRepository {
+        let mut repository = MockOrderRepository::new();
+        repository
+            .expect_find()
+            .returning(move |_| Ok(Some(stored(status, 1))));
+        repository
+    }
+
+    #[test]
+    fn a_refused_change_writes_nothing() {
+        let table = [
+            (
+                owner(),
+                OrderStatus::Pending,
+                OrderStatus::Accepted,
+                "forbidden",
+            ),
+            (
+                owner(),
+                OrderStatus::Accepted,
+                OrderStatus::Cancelled,
+                "forbidden",
+            ),
+            (
+                stranger(),
+                OrderStatus::Pending,
+                OrderStatus::Cancelled,
+                "not found",
+            ),
+        ];
+        for (caller, from, to, expected) in table {
+            let mut repository = reading(from);
+            repository.expect_update_status().never();
+            let result = service(repository).change_status(&caller, change(to, None));
+            let verdict = match result {
+                Err(ServiceError::Forbidden(_)) => "forbidden",
+                Err(ServiceError::NotFound(_)) => "not found",
+                _ => "other",
+            };
+            assert_eq!(verdict, expected, "{caller}: {from} -> {to}");
+        }
+    }
+
+    #[test]
+    fn a_customer_cancels_its_pending_order_and_a_restaurant_moves_its_own() {
+        for (caller, from, to) in [
+            (owner(), OrderStatus::Pending, OrderStatus::Cancelled),
+            (
+                its_restaurant(),
+                OrderStatus::Pending,
+                OrderStatus::Accepted,
+            ),
+        ] {
+            let mut repository = reading(from);
+            repository
+                .expect_update_status()
+                .times(1)
+                .returning(|_| Ok(()));
+            let order = service(repository)
+                .change_status(&caller, change(to, None))
+                .unwrap();
+            assert_eq!(order.status(), to);
+        }
+    }
+
+    #[test]
+    fn a_cancel_that_lost_to_an_accept_is_judged_again_and_refused() {
+        let mut repository = MockOrderRepository::new();
+        let mut reads = 0;
+        repository.expect_find().times(2).returning(move |_| {
+            reads += 1;
+            // Pending when first read; accepted by the restaurant before the cancel's compare-and-set.
+            Ok(Some(if reads == 1 {
+                stored(OrderStatus::Pending, 1)
+            } else {
+                stored(OrderStatus::Accepted, 2)
+            }))
+        });
+        repository
+            .expect_update_status()
+            .times(1)
+            .returning(|_| Err(RepositoryError::Conflict));
+        let result =
+            service(repository).change_status(&owner(), change(OrderStatus::Cancelled, None));
+        assert!(
+            matches!(
+                result,
+                Err(ServiceError::Forbidden(
+                    crate::Forbidden::CancellingAfterPending
+                ))
+            ),
+            "{result:?}"
+        );
     }
 }

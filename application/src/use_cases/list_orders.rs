@@ -1,16 +1,21 @@
-//! List orders: one page, newest first, and where the next one starts.
+//! List orders: one page of those the caller may see, newest first, and where the next one starts.
 
 use domain::{Clock, IdGenerator, Order, OrderPosition, OrderRepository};
 
 use super::CoreOrderService;
-use crate::{ListOrders, OrderPage, ServiceError};
+use crate::{Caller, ListOrders, OrderPage, ServiceError, policy};
 
 impl<R: OrderRepository, C: Clock, I: IdGenerator> CoreOrderService<R, C, I> {
-    pub(super) fn list(&self, query: ListOrders) -> Result<OrderPage, ServiceError> {
+    pub(super) fn list(
+        &self,
+        caller: &Caller,
+        query: ListOrders,
+    ) -> Result<OrderPage, ServiceError> {
+        let filter = policy::narrow(caller, query.filter)?;
         let limit = query.limit.get();
         // One more than asked: if it comes back, there is a next page, and it starts after the last order shown.
         let mut orders = self.repository.list(
-            &query.filter,
+            &filter,
             query.after,
             limit.saturating_add(1),
             PAGE_WEIGHT_LIMIT,
@@ -57,7 +62,7 @@ mod tests {
 
     use super::*;
     use crate::OrderService;
-    use crate::use_cases::test_support::{draft, service, unavailable};
+    use crate::use_cases::test_support::{draft, owner, service, stranger, unavailable};
 
     fn listed(count: u8) -> Vec<Order> {
         (0..count)
@@ -90,7 +95,9 @@ mod tests {
             })
             .times(1)
             .returning(|_, _, _, _| Ok(listed(3)));
-        let page = service(repository).list_orders(list_query(2)).unwrap();
+        let page = service(repository)
+            .list_orders(&Caller::Anyone, list_query(2))
+            .unwrap();
         assert_eq!(page.orders.len(), 2);
         assert_eq!(page.next, Some(OrderPosition::of(&listed(2)[1])));
     }
@@ -126,7 +133,9 @@ mod tests {
             .expect_list()
             .times(1)
             .returning(|_, _, _, _| Ok(largest(40)));
-        let page = service(repository).list_orders(list_query(100)).unwrap();
+        let page = service(repository)
+            .list_orders(&Caller::Anyone, list_query(100))
+            .unwrap();
         let weight: usize = page.orders.iter().map(Order::weight).sum();
         assert!(weight <= PAGE_WEIGHT_LIMIT, "{weight}");
         assert!(
@@ -145,7 +154,9 @@ mod tests {
             .expect_list()
             .times(1)
             .returning(|_, _, _, _| Ok(largest(2)));
-        let page = service(repository).list_orders(list_query(2)).unwrap();
+        let page = service(repository)
+            .list_orders(&Caller::Anyone, list_query(2))
+            .unwrap();
         // Both fit; with a weight limit below one order, one would still be listed.
         assert_eq!(page.orders.len(), 2);
         assert_eq!(fitting(&largest(1)), 1);
@@ -164,7 +175,9 @@ mod tests {
             .expect_list()
             .times(1)
             .returning(|_, _, _, _| Ok(listed(2)));
-        let page = service(repository).list_orders(list_query(2)).unwrap();
+        let page = service(repository)
+            .list_orders(&Caller::Anyone, list_query(2))
+            .unwrap();
         assert_eq!((page.orders.len(), page.next), (2, None));
     }
 
@@ -188,7 +201,9 @@ mod tests {
             ..list_query(5)
         };
         assert_eq!(
-            service(repository).list_orders(query).unwrap(),
+            service(repository)
+                .list_orders(&Caller::Anyone, query)
+                .unwrap(),
             OrderPage {
                 orders: vec![],
                 next: None
@@ -204,8 +219,41 @@ mod tests {
             .times(1)
             .returning(|_, _, _, _| Err(unavailable()));
         assert!(matches!(
-            service(repository).list_orders(list_query(5)),
+            service(repository).list_orders(&Caller::Anyone, list_query(5)),
             Err(ServiceError::Unavailable(_))
         ));
+    }
+
+    #[test]
+    fn a_customers_listing_is_narrowed_to_its_own_orders() {
+        let mut repository = MockOrderRepository::new();
+        repository
+            .expect_list()
+            .withf(|filter, _, _, _| {
+                filter.customer_id.as_ref().map(domain::CustomerId::as_str) == Some("c-1")
+            })
+            .times(1)
+            .returning(|_, _, _, _| Ok(listed(1)));
+        assert_eq!(
+            service(repository)
+                .list_orders(&owner(), list_query(10))
+                .unwrap()
+                .orders
+                .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn a_filter_naming_another_customer_is_forbidden_and_reads_nothing() {
+        let mut repository = MockOrderRepository::new();
+        repository.expect_list().never();
+        let mut query = list_query(10);
+        query.filter.customer_id = Some(domain::CustomerId::new("c-1").unwrap());
+        let result = service(repository).list_orders(&stranger(), query);
+        assert!(
+            matches!(result, Err(ServiceError::Forbidden(_))),
+            "{result:?}"
+        );
     }
 }

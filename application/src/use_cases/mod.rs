@@ -16,7 +16,9 @@ use domain::{Clock, IdGenerator, Order, OrderId, OrderRepository};
 pub use list_orders::PAGE_WEIGHT_LIMIT;
 pub use purge_keys::ExpiredKeyPurge;
 
-use crate::{ChangeStatus, ListOrders, OrderPage, OrderService, PlaceOrder, Placed, ServiceError};
+use crate::{
+    Caller, ChangeStatus, ListOrders, OrderPage, OrderService, PlaceOrder, Placed, ServiceError,
+};
 
 /// How long an idempotency key is kept by default: a day, so a client retrying after any outage is covered.
 pub const DEFAULT_IDEMPOTENCY_RETENTION: Duration = Duration::from_secs(24 * 60 * 60);
@@ -50,19 +52,19 @@ impl<R, C, I> CoreOrderService<R, C, I> {
 }
 
 impl<R: OrderRepository, C: Clock, I: IdGenerator> OrderService for CoreOrderService<R, C, I> {
-    fn place_order(&self, command: PlaceOrder) -> Result<Placed, ServiceError> {
-        self.place(command)
+    fn place_order(&self, caller: &Caller, command: PlaceOrder) -> Result<Placed, ServiceError> {
+        self.place(caller, command)
     }
 
-    fn find_order(&self, id: &OrderId) -> Result<Order, ServiceError> {
-        self.find(id)
+    fn find_order(&self, caller: &Caller, id: &OrderId) -> Result<Order, ServiceError> {
+        self.find(caller, id)
     }
 
-    fn list_orders(&self, query: ListOrders) -> Result<OrderPage, ServiceError> {
-        self.list(query)
+    fn list_orders(&self, caller: &Caller, query: ListOrders) -> Result<OrderPage, ServiceError> {
+        self.list(caller, query)
     }
 
-    fn change_status(&self, command: ChangeStatus) -> Result<Order, ServiceError> {
-        self.change(command)
+    fn change_status(&self, caller: &Caller, command: ChangeStatus) -> Result<Order, ServiceError> {
+        self.change(caller, command)
     }
 }

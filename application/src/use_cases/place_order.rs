@@ -5,14 +5,22 @@ use domain::{Clock, IdGenerator, IdempotencyRecord, Insertion, Order, OrderRepos
 
 use super::CoreOrderService;
 use crate::fingerprint::fingerprint;
-use crate::{PlaceOrder, Placed, ServiceError};
+use crate::{Caller, PlaceOrder, Placed, ServiceError, policy};
 
 impl<R: OrderRepository, C: Clock, I: IdGenerator> CoreOrderService<R, C, I> {
-    pub(super) fn place(&self, command: PlaceOrder) -> Result<Placed, ServiceError> {
+    pub(super) fn place(
+        &self,
+        caller: &Caller,
+        command: PlaceOrder,
+    ) -> Result<Placed, ServiceError> {
+        policy::may_place_orders(caller)?;
         let new_order = command.draft.validate()?;
+        policy::may_place(caller, &new_order)?;
         let now = self.clock.now();
-        // Taken from the validated order: one key names one order however it was spelled or carried.
+        // Taken from the validated order: one key names one order however it was spelled or carried. The key is the
+        // caller's own: another caller's record of the same key is another request.
         let record = command.idempotency_key.map(|key| IdempotencyRecord {
+            owner: caller.key_owner(),
             key,
             fingerprint: fingerprint(&new_order),
             at: now,
@@ -52,7 +60,9 @@ mod tests {
 
     use super::*;
     use crate::OrderService;
-    use crate::use_cases::test_support::{ID, NOW, draft, service, unavailable};
+    use crate::use_cases::test_support::{
+        ID, NOW, draft, its_restaurant, owner, service, stranger, unavailable,
+    };
 
     #[test]
     fn placing_an_order_stores_it_pending_with_a_fresh_id_and_the_clocks_time() {
@@ -70,7 +80,9 @@ mod tests {
             .times(1)
             .returning(|_, _| Ok(Insertion::Inserted));
         assert_eq!(
-            service(repository).place_order(plain(draft())).unwrap(),
+            service(repository)
+                .place_order(&Caller::Anyone, plain(draft()))
+                .unwrap(),
             Placed {
                 id: ID,
                 replayed: false
@@ -82,10 +94,13 @@ mod tests {
     fn an_invalid_order_is_refused_before_storage() {
         let mut repository = MockOrderRepository::new();
         repository.expect_insert().never();
-        let result = service(repository).place_order(plain(OrderDraft {
-            customer_id: None,
-            ..draft()
-        }));
+        let result = service(repository).place_order(
+            &Caller::Anyone,
+            plain(OrderDraft {
+                customer_id: None,
+                ..draft()
+            }),
+        );
         assert!(
             matches!(result, Err(ServiceError::Invalid(errors)) if errors.fields()[0].field == "customer_id")
         );
@@ -99,7 +114,7 @@ mod tests {
             .times(1)
             .returning(|_, _| Err(unavailable()));
         assert!(matches!(
-            service(repository).place_order(plain(draft())),
+            service(repository).place_order(&Caller::Anyone, plain(draft())),
             Err(ServiceError::Unavailable(_))
         ));
     }
@@ -112,7 +127,7 @@ mod tests {
             .times(1)
             .returning(|_, _| Err(RepositoryError::Conflict));
         assert!(matches!(
-            service(repository).place_order(plain(draft())),
+            service(repository).place_order(&Caller::Anyone, plain(draft())),
             Err(ServiceError::Internal(_))
         ));
     }
@@ -166,7 +181,9 @@ mod tests {
             .returning(|_, _| Ok(Insertion::Inserted));
         let service = service(repository).with_idempotency_retention(Duration::from_secs(3600));
         assert_eq!(
-            service.place_order(keyed(draft())).unwrap(),
+            service
+                .place_order(&Caller::Anyone, keyed(draft()))
+                .unwrap(),
             Placed {
                 id: ID,
                 replayed: false
@@ -177,7 +194,7 @@ mod tests {
     #[test]
     fn a_retry_with_the_same_content_replays_the_earlier_order() {
         let placed = service(key_taken_by(print_of(draft())))
-            .place_order(keyed(draft()))
+            .place_order(&Caller::Anyone, keyed(draft()))
             .unwrap();
         assert_eq!(
             placed,
@@ -194,7 +211,8 @@ mod tests {
             customer_id: Some("c-2".into()),
             ..draft()
         };
-        let result = service(key_taken_by(print_of(draft()))).place_order(keyed(other));
+        let result =
+            service(key_taken_by(print_of(draft()))).place_order(&Caller::Anyone, keyed(other));
         assert!(matches!(result, Err(ServiceError::IdempotencyKeyReused)));
     }
 
@@ -207,8 +225,59 @@ mod tests {
             items[0].quantity = Some("2.0".into());
         }
         let placed = service(key_taken_by(print_of(draft())))
-            .place_order(keyed(respelled))
+            .place_order(&Caller::Anyone, keyed(respelled))
             .unwrap();
         assert!(placed.replayed);
+    }
+
+    #[test]
+    fn a_customer_places_orders_for_itself_only_and_a_restaurant_places_none() {
+        for (caller, expected) in [
+            (stranger(), crate::Forbidden::PlacingForAnotherCustomer),
+            (its_restaurant(), crate::Forbidden::RestaurantPlacing),
+        ] {
+            let mut repository = MockOrderRepository::new();
+            repository.expect_insert().never();
+            let result = service(repository).place_order(&caller, plain(draft()));
+            assert!(
+                matches!(result, Err(ServiceError::Forbidden(why)) if why == expected),
+                "{caller}: {result:?}"
+            );
+        }
+        let mut repository = MockOrderRepository::new();
+        repository
+            .expect_insert()
+            .times(1)
+            .returning(|_, _| Ok(Insertion::Inserted));
+        assert!(
+            service(repository)
+                .place_order(&owner(), plain(draft()))
+                .is_ok()
+        );
+    }
+
+    #[test]
+    fn a_restaurant_is_refused_before_its_order_is_read() {
+        let result = service(MockOrderRepository::new())
+            .place_order(&its_restaurant(), plain(OrderDraft::default()));
+        assert!(
+            matches!(result, Err(ServiceError::Forbidden(_))),
+            "{result:?}"
+        );
+    }
+
+    #[test]
+    fn a_key_is_stored_as_its_callers_own() {
+        let mut repository = MockOrderRepository::new();
+        repository
+            .expect_insert()
+            .withf(|_, record| record.is_some_and(|r| r.owner.as_str() == "customer:c-1"))
+            .times(1)
+            .returning(|_, _| Ok(Insertion::Inserted));
+        assert!(
+            service(repository)
+                .place_order(&owner(), keyed(draft()))
+                .is_ok()
+        );
     }
 }

@@ -71,3 +71,18 @@ pub(super) fn service(
 pub(super) fn unavailable() -> RepositoryError {
     RepositoryError::Unavailable("connection refused".into())
 }
+
+/// The customer of [`draft`] and of [`stored`] orders.
+pub(super) fn owner() -> crate::Caller {
+    crate::Caller::Customer(domain::CustomerId::new("c-1").unwrap())
+}
+
+/// A customer other than [`owner`].
+pub(super) fn stranger() -> crate::Caller {
+    crate::Caller::Customer(domain::CustomerId::new("c-9").unwrap())
+}
+
+/// The restaurant of [`draft`] and of [`stored`] orders.
+pub(super) fn its_restaurant() -> crate::Caller {
+    crate::Caller::Restaurant(domain::RestaurantId::new("r-1").unwrap())
+}

@@ -108,11 +108,23 @@ const fn when(code: ErrorCode) -> &'static str {
              `Accept-Encoding: identity`."
         }
         ErrorCode::PayloadTooLarge => "the body is over 64 KiB.",
+        ErrorCode::Unauthenticated => {
+            "the request has no valid bearer token: none, or one that is malformed, forged, expired, not yet valid, \
+             from another issuer or for another audience, or without a known `role` and a `sub`. \
+             `WWW-Authenticate` says which (RFC 6750)."
+        }
+        ErrorCode::Forbidden => {
+            "the caller's role may not do this: a customer places orders only for itself and may only cancel its \
+             own while `Pending`; a restaurant places none; a listing filter may name only the caller itself."
+        }
         ErrorCode::NotFound => "no such resource.",
         ErrorCode::MethodNotAllowed => {
             "the path does not have this method (`Allow` lists those it has)."
         }
-        ErrorCode::OrderNotFound => "no order has this id (an id that is not a UUID included).",
+        ErrorCode::OrderNotFound => {
+            "no order has this id (an id that is not a UUID included), or the caller may not see it: another \
+             customer's order, or one placed at another restaurant."
+        }
         ErrorCode::InvalidTransition => "the order's lifecycle does not allow this step.",
         ErrorCode::VersionMismatch => "the order is no longer at the `If-Match` version.",
         ErrorCode::IdempotencyKeyReused => {
@@ -146,6 +158,8 @@ const fn detail(code: ErrorCode) -> &'static str {
         ErrorCode::ValidationFailed => "one or more fields are missing or invalid",
         ErrorCode::UnsupportedMediaType => "the body must be application/json",
         ErrorCode::PayloadTooLarge => "the body must be at most 65536 bytes",
+        ErrorCode::Unauthenticated => "the bearer token has expired",
+        ErrorCode::Forbidden => "a customer can only cancel its orders",
         ErrorCode::NotFound => "no resource has this path",
         ErrorCode::MethodNotAllowed => "this resource allows only GET, POST",
         ErrorCode::OrderNotFound => "no order has the id 0190b4b6-7c1e-7d2a-9f3b-5a6c7d8e9f01",

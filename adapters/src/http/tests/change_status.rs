@@ -20,13 +20,13 @@ fn accepting(expected_version: Option<u64>) -> MockOrderService {
     let mut service = MockOrderService::new();
     service
         .expect_change_status()
-        .withf(move |command| {
+        .withf(move |_, command| {
             command.id == order_id()
                 && command.status == OrderStatus::Accepted
                 && command.expected_version == expected_version.map(Version::new)
         })
         .times(1)
-        .returning(|_| Ok(order(OrderStatus::Accepted, 2)));
+        .returning(|_, _| Ok(order(OrderStatus::Accepted, 2)));
     service
 }
 
@@ -41,7 +41,7 @@ fn failing(error: fn() -> ServiceError) -> MockOrderService {
     service
         .expect_change_status()
         .times(1)
-        .returning(move |_| Err(error()));
+        .returning(move |_, _| Err(error()));
     service
 }
 

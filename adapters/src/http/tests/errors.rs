@@ -11,7 +11,7 @@ fn finding(result: fn() -> ServiceError) -> MockOrderService {
     service
         .expect_find_order()
         .times(1)
-        .returning(move |_| Err(result()));
+        .returning(move |_, _| Err(result()));
     service
 }
 
@@ -65,7 +65,7 @@ async fn a_service_call_that_panics_is_an_internal_error() {
     service
         .expect_find_order()
         .times(1)
-        .returning(|_| panic!("a bug in the service"));
+        .returning(|_, _| panic!("a bug in the service"));
     let response = send(service, get_order()).await;
     problem(response, 500, "internal").await;
 }

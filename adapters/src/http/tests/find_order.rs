@@ -15,9 +15,9 @@ async fn an_order_is_returned_with_its_etag_and_exact_json() {
     let mut service = MockOrderService::new();
     service
         .expect_find_order()
-        .withf(|id| *id == order_id())
+        .withf(|_, id| *id == order_id())
         .times(1)
-        .returning(|_| Ok(order(OrderStatus::Preparing, 3)));
+        .returning(|_, _| Ok(order(OrderStatus::Preparing, 3)));
     let response = send(service, get(ID)).await;
     assert_eq!(response.status().as_u16(), 200);
     assert_eq!(header(&response, "etag"), Some("\"3\""));
@@ -41,7 +41,7 @@ async fn an_unknown_order_is_not_found() {
     service
         .expect_find_order()
         .times(1)
-        .returning(|id| Err(ServiceError::NotFound(*id)));
+        .returning(|_, id| Err(ServiceError::NotFound(*id)));
     let response = send(service, get(ID)).await;
     let problem = problem(response, 404, "order_not_found").await;
     assert_eq!(problem["detail"], format!("no order has the id {ID}"));

@@ -12,7 +12,8 @@ const BODY: &str = r#"{"customer_id": "c", "restaurant_id": "r",
 fn expecting_key(replayed: bool) -> MockOrderService {
     let mut service = MockOrderService::new();
     service.expect_place_order().times(1).returning(
-        move |PlaceOrder {
+        move |_,
+              PlaceOrder {
                   idempotency_key, ..
               }| {
             assert_eq!(idempotency_key.unwrap().as_str(), "key-1");
@@ -54,7 +55,7 @@ async fn a_key_reused_for_other_content_is_422() {
     service
         .expect_place_order()
         .times(1)
-        .returning(|_| Err(ServiceError::IdempotencyKeyReused));
+        .returning(|_, _| Err(ServiceError::IdempotencyKeyReused));
     let request = post_json("/orders", BODY).insert_header(("Idempotency-Key", "key-1"));
     problem(send(service, request).await, 422, "idempotency_key_reused").await;
 }

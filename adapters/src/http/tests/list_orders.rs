@@ -11,9 +11,9 @@ fn listing(expect: impl Fn(&ListOrders) -> bool + Send + 'static, next: bool) ->
     let mut service = MockOrderService::new();
     service
         .expect_list_orders()
-        .withf(expect)
+        .withf(move |_, query| expect(query))
         .times(1)
-        .returning(move |_| {
+        .returning(move |_, _| {
             let orders = vec![order(OrderStatus::Accepted, 2)];
             let next = next.then(|| OrderPosition::of(&orders[0]));
             Ok(OrderPage { orders, next })
@@ -113,7 +113,7 @@ async fn limits_outside_one_to_a_hundred_are_refused() {
 #[actix_web::test]
 async fn a_page_is_sent_in_chunks_that_make_one_document_in_order() {
     let mut service = MockOrderService::new();
-    service.expect_list_orders().times(1).returning(|_| {
+    service.expect_list_orders().times(1).returning(|_, _| {
         let orders: Vec<_> = (0..60).map(|_| order(OrderStatus::Pending, 1)).collect();
         let next = Some(OrderPosition::of(&orders[59]));
         Ok(OrderPage { orders, next })
@@ -140,7 +140,7 @@ async fn a_page_is_sent_in_chunks_that_make_one_document_in_order() {
     assert!(page["next_cursor"].is_string());
     // The empty page is the shell alone.
     let mut service = MockOrderService::new();
-    service.expect_list_orders().times(1).returning(|_| {
+    service.expect_list_orders().times(1).returning(|_, _| {
         Ok(OrderPage {
             orders: Vec::new(),
             next: None,

@@ -54,12 +54,18 @@ fn concrete(path: &str) -> String {
 fn unavailable() -> MockOrderService {
     let down = || ServiceError::Unavailable(domain::RepositoryError::Unavailable("down".into()));
     let mut service = MockOrderService::new();
-    service.expect_place_order().returning(move |_| Err(down()));
-    service.expect_find_order().returning(move |_| Err(down()));
+    service
+        .expect_place_order()
+        .returning(move |_, _| Err(down()));
+    service
+        .expect_find_order()
+        .returning(move |_, _| Err(down()));
     service
         .expect_change_status()
-        .returning(move |_| Err(down()));
-    service.expect_list_orders().returning(move |_| Err(down()));
+        .returning(move |_, _| Err(down()));
+    service
+        .expect_list_orders()
+        .returning(move |_, _| Err(down()));
     service
 }
 

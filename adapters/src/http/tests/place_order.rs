@@ -23,16 +23,19 @@ fn never_placed() -> MockOrderService {
 /// A service that validates drafts for real, as the core service does.
 fn validating() -> MockOrderService {
     let mut service = MockOrderService::new();
-    service.expect_place_order().times(1).returning(|command| {
-        command
-            .draft
-            .validate()
-            .map(|_| Placed {
-                id: order_id(),
-                replayed: false,
-            })
-            .map_err(ServiceError::from)
-    });
+    service
+        .expect_place_order()
+        .times(1)
+        .returning(|_, command| {
+            command
+                .draft
+                .validate()
+                .map(|_| Placed {
+                    id: order_id(),
+                    replayed: false,
+                })
+                .map_err(ServiceError::from)
+        });
     service
 }
 
@@ -42,7 +45,8 @@ async fn a_valid_order_is_created_with_its_location_and_id() {
     service
         .expect_place_order()
         .withf(
-            |PlaceOrder {
+            |_,
+             PlaceOrder {
                  draft,
                  idempotency_key,
              }| {
@@ -59,7 +63,7 @@ async fn a_valid_order_is_created_with_its_location_and_id() {
             },
         )
         .times(1)
-        .returning(|_| {
+        .returning(|_, _| {
             Ok(Placed {
                 id: order_id(),
                 replayed: false,

@@ -26,7 +26,7 @@ fn finding(times: usize) -> MockOrderService {
     service
         .expect_find_order()
         .times(times)
-        .returning(|_| Ok(order(OrderStatus::Pending, 1)));
+        .returning(|_, _| Ok(order(OrderStatus::Pending, 1)));
     service
 }
 

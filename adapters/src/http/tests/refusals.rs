@@ -70,7 +70,7 @@ async fn an_encoded_body_is_unsupported_and_says_what_is_accepted() {
 async fn an_identity_encoding_is_no_encoding() {
     for encoding in ["identity", "Identity", ""] {
         let mut service = MockOrderService::new();
-        service.expect_place_order().times(1).returning(|_| {
+        service.expect_place_order().times(1).returning(|_, _| {
             Ok(application::Placed {
                 id: order_id(),
                 replayed: false,
@@ -214,9 +214,9 @@ async fn a_validly_encoded_id_is_decoded() {
     let mut service = MockOrderService::new();
     service
         .expect_find_order()
-        .withf(|id| *id == order_id())
+        .withf(|_, id| *id == order_id())
         .times(1)
-        .returning(|_| Ok(order(OrderStatus::Pending, 1)));
+        .returning(|_, _| Ok(order(OrderStatus::Pending, 1)));
     let encoded = format!("/orders/%{:x}{}", ID.as_bytes()[0], &ID[1..]);
     let response = send(service, TestRequest::get().uri(&encoded)).await;
     assert_eq!(response.status().as_u16(), 200);
@@ -302,7 +302,7 @@ async fn head_answers_as_get_would_without_asking_twice() {
         service
             .expect_find_order()
             .times(1)
-            .returning(|_| Ok(order(OrderStatus::Accepted, 2)));
+            .returning(|_, _| Ok(order(OrderStatus::Accepted, 2)));
         service
     };
     let uri = format!("/orders/{ID}");

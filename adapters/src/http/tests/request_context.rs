@@ -20,7 +20,7 @@ fn found() -> MockOrderService {
     service
         .expect_find_order()
         .times(1)
-        .returning(|_| Ok(order(OrderStatus::Pending, 1)));
+        .returning(|_, _| Ok(order(OrderStatus::Pending, 1)));
     service
 }
 
@@ -33,7 +33,7 @@ async fn a_sane_client_request_id_is_echoed_and_set_while_the_service_runs() {
     let seen = Arc::new(Mutex::new(None));
     let mut service = MockOrderService::new();
     let seen_by_service = Arc::clone(&seen);
-    service.expect_find_order().times(1).returning(move |_| {
+    service.expect_find_order().times(1).returning(move |_, _| {
         *seen_by_service.lock().unwrap() = Some(current_request_id());
         Ok(order(OrderStatus::Pending, 1))
     });
@@ -70,7 +70,7 @@ async fn every_error_carries_the_request_id_in_its_header_and_body() {
     not_found
         .expect_find_order()
         .times(1)
-        .returning(|id| Err(ServiceError::NotFound(*id)));
+        .returning(|_, id| Err(ServiceError::NotFound(*id)));
     let cases = [
         (
             MockOrderService::new(),
@@ -179,7 +179,7 @@ async fn an_answer_after_the_body_was_read_keeps_the_connection() {
     service
         .expect_place_order()
         .times(1)
-        .returning(|_| Err(ServiceError::Invalid(Default::default())));
+        .returning(|_, _| Err(ServiceError::Invalid(Default::default())));
     let response = send(service, post_json("/orders", "{}")).await;
     assert_eq!(response.status().as_u16(), 422);
     assert_ne!(
