@@ -3,14 +3,16 @@
 
 use std::net::SocketAddr;
 use std::num::{NonZeroU32, NonZeroUsize};
+use std::path::PathBuf;
 use std::time::Duration;
 
-use adapters::inbound::{RateLimit, RequestsPerSecond, TrustedProxies};
+use adapters::inbound::{AuthSettings, RateLimit, RequestsPerSecond, TrustedProxies};
 use adapters::persistence::{Backend, PoolOptions};
 use application::BreakerSettings;
 
 use crate::logging::LogFormat;
-use clap::Parser;
+use application::Role;
+use clap::{Args, Parser, Subcommand, ValueEnum};
 
 /// The database pool's size on PostgreSQL, and the most it is on SQLite, unless `DB_POOL_SIZE` says.
 const POOL_SIZE: u32 = 10;
@@ -19,13 +21,41 @@ const POOL_SIZE: u32 = 10;
 #[derive(Debug, Clone, Parser)]
 #[command(name = "ordersvc", version, about)]
 pub struct Config {
-    /// Address to listen on for HTTP.
-    #[arg(long, env = "HTTP_ADDR", default_value = "0.0.0.0:8080")]
+    /// What to do instead of serving.
+    #[command(subcommand)]
+    pub command: Option<Command>,
+
+    /// Address to listen on for HTTP. Loopback by default: serving other hosts needs authentication keys (or
+    /// `INSECURE_NO_AUTH`).
+    #[arg(long, env = "HTTP_ADDR", default_value = "127.0.0.1:8080")]
     pub http_addr: SocketAddr,
 
     /// Address to listen on for gRPC (`orders.v1.OrderService`, health and reflection), or `off` to serve HTTP alone.
-    #[arg(long, env = "GRPC_ADDR", default_value = "0.0.0.0:9090")]
+    #[arg(long, env = "GRPC_ADDR", default_value = "127.0.0.1:9090")]
     pub grpc_addr: GrpcAddr,
+
+    /// A file holding the HS256 secret that signs bearer tokens: its bytes, one trailing newline removed, at least
+    /// 32 of them. Re-read on SIGHUP.
+    #[arg(long, env = "AUTH_HS256_SECRET_FILE")]
+    pub auth_hs256_secret_file: Option<PathBuf>,
+
+    /// A file holding a JWKS of the RS256 and ES256 public keys that sign bearer tokens, chosen by a token's `kid`.
+    /// Re-read on SIGHUP.
+    #[arg(long, env = "AUTH_JWKS_FILE")]
+    pub auth_jwks_file: Option<PathBuf>,
+
+    /// The `iss` every token must have; required with a key.
+    #[arg(long, env = "AUTH_ISSUER")]
+    pub auth_issuer: Option<String>,
+
+    /// The `aud` every token must have; required with a key.
+    #[arg(long, env = "AUTH_AUDIENCE")]
+    pub auth_audience: Option<String>,
+
+    /// Serve without authentication on every address, on purpose: for a deployment behind a gateway that
+    /// authenticates. Without keys and without this, only loopback addresses are served.
+    #[arg(long, env = "INSECURE_NO_AUTH", default_value_t = false)]
+    pub insecure_no_auth: bool,
 
     /// `postgres://user@host:port/db`, or the path of a SQLite file (created if missing).
     #[arg(long, env = "DATABASE_URL", default_value = "orders.db")]
@@ -111,6 +141,87 @@ pub struct Config {
     pub trusted_proxies: TrustedProxies,
 }
 
+/// The subcommands.
+#[derive(Debug, Clone, Subcommand)]
+pub enum Command {
+    /// Print a bearer token signed with the configured HS256 secret (`AUTH_HS256_SECRET_FILE`, `AUTH_ISSUER`,
+    /// `AUTH_AUDIENCE`), to try the secured service: `ordersvc token --role customer --sub customer-42`.
+    Token(TokenArgs),
+}
+
+/// What `ordersvc token` puts in the token.
+#[derive(Debug, Clone, Args)]
+pub struct TokenArgs {
+    /// The caller's role.
+    #[arg(long, value_enum)]
+    pub role: RoleArg,
+
+    /// The caller's id: the customer's or the restaurant's id, or the operator's name.
+    #[arg(long)]
+    pub sub: String,
+
+    /// How long the token is valid: a number of seconds, or with a unit (`90s`, `30m`, `1h`, `7d`).
+    #[arg(long, default_value = "1h", value_parser = parse_ttl)]
+    pub ttl: Duration,
+}
+
+/// A role, as a flag value.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum RoleArg {
+    /// Places, reads and cancels its own orders.
+    Customer,
+    /// Reads the orders placed at it and moves them along.
+    Restaurant,
+    /// Does everything.
+    Operator,
+}
+
+impl From<RoleArg> for Role {
+    fn from(role: RoleArg) -> Self {
+        match role {
+            RoleArg::Customer => Self::Customer,
+            RoleArg::Restaurant => Self::Restaurant,
+            RoleArg::Operator => Self::Operator,
+        }
+    }
+}
+
+/// A token's lifetime: `3600`, `90s`, `30m`, `1h`, `7d`; from a second to a year.
+fn parse_ttl(text: &str) -> Result<Duration, String> {
+    let text = text.trim();
+    let (digits, unit) = match text.find(|c: char| !c.is_ascii_digit()) {
+        Some(at) => text.split_at(at),
+        None => (text, "s"),
+    };
+    let seconds_per = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3600,
+        "d" => 86_400,
+        _ => {
+            return Err(format!(
+                "`{text}` is not a duration such as 90s, 30m, 1h or 7d"
+            ));
+        }
+    };
+    let seconds = digits
+        .parse::<u64>()
+        .ok()
+        .and_then(|n| n.checked_mul(seconds_per))
+        .filter(|seconds| (1..=366 * 86_400).contains(seconds))
+        .ok_or_else(|| format!("`{text}` is not a duration from 1s to 366d"))?;
+    Ok(Duration::from_secs(seconds))
+}
+
+/// Whether and how callers are authenticated, as the configuration decides.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Authentication {
+    /// Bearer tokens are required, checked with these keys and claims.
+    On(AuthSettings),
+    /// Callers are not authenticated, for the reason given (for the warning at start).
+    Off(&'static str),
+}
+
 /// Where gRPC is served: an address, or nowhere.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum GrpcAddr {
@@ -190,6 +301,71 @@ impl Config {
         }
     }
 
+    /// The keys and claims tokens are checked against, when a key file is named.
+    ///
+    /// # Errors
+    /// A line naming what is missing when a key is named without `AUTH_ISSUER` and `AUTH_AUDIENCE`.
+    pub fn auth_settings(&self) -> Result<Option<AuthSettings>, String> {
+        if self.auth_hs256_secret_file.is_none() && self.auth_jwks_file.is_none() {
+            return Ok(None);
+        }
+        match (&self.auth_issuer, &self.auth_audience) {
+            (Some(issuer), Some(audience)) if !issuer.is_empty() && !audience.is_empty() => {
+                Ok(Some(AuthSettings {
+                    hs256_secret_file: self.auth_hs256_secret_file.clone(),
+                    jwks_file: self.auth_jwks_file.clone(),
+                    issuer: issuer.clone(),
+                    audience: audience.clone(),
+                }))
+            }
+            _ => Err(
+                "AUTH_ISSUER and AUTH_AUDIENCE are required with AUTH_HS256_SECRET_FILE or \
+                      AUTH_JWKS_FILE (--auth-issuer, --auth-audience)"
+                    .into(),
+            ),
+        }
+    }
+
+    /// Whether callers are authenticated: with a key, always; without one, only when every listener is on a
+    /// loopback address, or `INSECURE_NO_AUTH` says so on purpose.
+    ///
+    /// # Errors
+    /// One line for the operator: a key without its issuer and audience, issuer or audience without a key, keys
+    /// together with `INSECURE_NO_AUTH`, or a listener other hosts can reach without keys.
+    pub fn authentication(&self) -> Result<Authentication, String> {
+        if let Some(settings) = self.auth_settings()? {
+            if self.insecure_no_auth {
+                return Err(
+                    "INSECURE_NO_AUTH contradicts the AUTH_* keys: set one or the other".into(),
+                );
+            }
+            return Ok(Authentication::On(settings));
+        }
+        if self.auth_issuer.is_some() || self.auth_audience.is_some() {
+            return Err("AUTH_ISSUER and AUTH_AUDIENCE need a key: set AUTH_HS256_SECRET_FILE or AUTH_JWKS_FILE \
+                        (--auth-hs256-secret-file, --auth-jwks-file)"
+                .into());
+        }
+        if self.insecure_no_auth {
+            return Ok(Authentication::Off("INSECURE_NO_AUTH is set"));
+        }
+        let exposed: Vec<String> = std::iter::once(self.http_addr)
+            .chain(self.grpc_addr.address())
+            .filter(|address| !address.ip().is_loopback())
+            .map(|address| address.to_string())
+            .collect();
+        if exposed.is_empty() {
+            return Ok(Authentication::Off(
+                "every listener is on a loopback address",
+            ));
+        }
+        Err(format!(
+            "refusing to serve {} without authentication: set AUTH_HS256_SECRET_FILE or AUTH_JWKS_FILE with \
+             AUTH_ISSUER and AUTH_AUDIENCE, or INSECURE_NO_AUTH=true behind an authenticating gateway",
+            exposed.join(" and ")
+        ))
+    }
+
     /// The per-client rate limit, if one is configured.
     pub fn rate_limit(&self) -> Option<RateLimit> {
         let rps = self.rate_limit_rps?;
@@ -210,14 +386,14 @@ mod tests {
     }
 
     #[test]
-    fn defaults_serve_on_8080_with_a_sqlite_file() {
+    fn defaults_serve_loopback_on_8080_with_a_sqlite_file() {
         // Only meaningful when the environment does not set these; CI does not.
         if std::env::var_os("HTTP_ADDR").is_none() && std::env::var_os("DATABASE_URL").is_none() {
             let config = parse(&[]).unwrap();
-            assert_eq!(config.http_addr.to_string(), "0.0.0.0:8080");
+            assert_eq!(config.http_addr.to_string(), "127.0.0.1:8080");
             assert_eq!(
                 config.grpc_addr,
-                GrpcAddr::On("0.0.0.0:9090".parse().unwrap())
+                GrpcAddr::On("127.0.0.1:9090".parse().unwrap())
             );
             assert_eq!(config.database_url, "orders.db");
         }
@@ -363,5 +539,130 @@ mod tests {
             first_line.contains("--rate-limit-rps") && first_line.contains("from 0.001 to 1000000"),
             "{first_line}"
         );
+    }
+
+    /// Only meaningful when the environment sets none of the settings involved; CI sets none.
+    fn auth_environment_is_clear() -> bool {
+        [
+            "HTTP_ADDR",
+            "GRPC_ADDR",
+            "AUTH_HS256_SECRET_FILE",
+            "AUTH_JWKS_FILE",
+            "AUTH_ISSUER",
+            "AUTH_AUDIENCE",
+            "INSECURE_NO_AUTH",
+        ]
+        .iter()
+        .all(|name| std::env::var_os(name).is_none())
+    }
+
+    #[test]
+    fn without_keys_only_loopback_is_served_unless_insecure_no_auth_says_so() {
+        if !auth_environment_is_clear() {
+            return;
+        }
+        let off = |args: &[&str]| {
+            matches!(
+                parse(args).unwrap().authentication(),
+                Ok(Authentication::Off(_))
+            )
+        };
+        assert!(off(&[]));
+        assert!(off(&["--http-addr=[::1]:8080", "--grpc-addr=off"]));
+        assert!(off(&["--http-addr=0.0.0.0:8080", "--insecure-no-auth"]));
+        for exposed in [
+            &["--http-addr=0.0.0.0:8080"][..],
+            &["--grpc-addr=0.0.0.0:9090"],
+            &["--http-addr=192.168.1.5:8080", "--grpc-addr=off"],
+        ] {
+            let refused = parse(exposed).unwrap().authentication().unwrap_err();
+            assert!(
+                refused.contains("AUTH_HS256_SECRET_FILE") && refused.contains("INSECURE_NO_AUTH"),
+                "{refused}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_key_needs_its_issuer_and_audience_and_turns_authentication_on_anywhere() {
+        if !auth_environment_is_clear() {
+            return;
+        }
+        let keyed = [
+            "--http-addr=0.0.0.0:8080",
+            "--auth-jwks-file=/etc/ordersvc/jwks.json",
+        ];
+        let refused = parse(&keyed).unwrap().authentication().unwrap_err();
+        assert!(
+            refused.contains("AUTH_ISSUER and AUTH_AUDIENCE"),
+            "{refused}"
+        );
+        let config = parse(
+            &[
+                &keyed[..],
+                &[
+                    "--auth-issuer=https://id.example",
+                    "--auth-audience=ordersvc",
+                ],
+            ]
+            .concat(),
+        )
+        .unwrap();
+        assert!(
+            matches!(config.authentication(), Ok(Authentication::On(settings)) if settings.issuer == "https://id.example")
+        );
+        let both = parse(
+            &[
+                &keyed[..],
+                &["--auth-issuer=i", "--auth-audience=a", "--insecure-no-auth"],
+            ]
+            .concat(),
+        )
+        .unwrap();
+        assert!(both.authentication().is_err());
+        assert!(
+            parse(&["--auth-issuer=i"])
+                .unwrap()
+                .authentication()
+                .is_err()
+        );
+    }
+
+    #[test]
+    fn token_lifetimes_read_with_a_unit() {
+        for (text, seconds) in [
+            ("90", 90),
+            ("90s", 90),
+            ("30m", 1800),
+            ("1h", 3600),
+            ("7d", 604_800),
+        ] {
+            assert_eq!(parse_ttl(text), Ok(Duration::from_secs(seconds)), "{text}");
+        }
+        for bad in ["", "0s", "1w", "h", "-1h", "367d", "99999999999999999999s"] {
+            assert!(parse_ttl(bad).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn the_token_command_takes_a_role_a_subject_and_a_lifetime() {
+        let config = parse(&[
+            "token",
+            "--role",
+            "customer",
+            "--sub",
+            "customer-42",
+            "--ttl",
+            "2h",
+        ])
+        .unwrap();
+        let Some(Command::Token(args)) = config.command else {
+            panic!("no token command");
+        };
+        assert_eq!(
+            (args.role, args.sub.as_str(), args.ttl),
+            (RoleArg::Customer, "customer-42", Duration::from_secs(7200))
+        );
+        assert!(parse(&["token", "--role", "admin", "--sub", "x"]).is_err());
     }
 }

@@ -15,5 +15,5 @@ pub mod logging;
 mod purge;
 mod startup;
 
-pub use config::{Config, GrpcAddr};
+pub use config::{Authentication, Command, Config, GrpcAddr, RoleArg, TokenArgs};
 pub use startup::Application;

@@ -3,7 +3,8 @@
 use std::os::unix::process::CommandExt;
 use std::process::{Command, ExitCode};
 
-use app::{Application, Config};
+use adapters::inbound::{mint, read_hs256_secret};
+use app::{Application, Command as Subcommand, Config, TokenArgs};
 
 /// How many malloc arenas glibc may make, unless the environment already says.
 const MALLOC_ARENA_MAX: (&str, &str) = ("MALLOC_ARENA_MAX", "2");
@@ -20,6 +21,14 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if let Some(Subcommand::Token(args)) = &config.command {
+        return token(&config, args);
+    }
+    // A listener other hosts can reach, without keys, is refused before anything starts.
+    if let Err(line) = config.authentication() {
+        eprintln!("ordersvc: {line}");
+        return ExitCode::from(2);
+    }
     let logs = app::logging::init(config.log_format);
     let flush_logs = || logs.iter().for_each(app::logging::LogFlusher::flush);
     let served = actix_web::rt::System::new().block_on(async {
@@ -42,6 +51,31 @@ fn main() -> ExitCode {
                 chain.split_whitespace().collect::<Vec<_>>().join(" ")
             );
             ExitCode::FAILURE
+        }
+    }
+}
+
+/// `ordersvc token`: prints a token signed with the configured HS256 secret, for the configured issuer and audience.
+fn token(config: &Config, args: &TokenArgs) -> ExitCode {
+    let minted = config.auth_settings().and_then(|settings| {
+        let settings = settings.ok_or(
+            "ordersvc token needs AUTH_HS256_SECRET_FILE, AUTH_ISSUER and AUTH_AUDIENCE (or their flags)",
+        )?;
+        let file = settings
+            .hs256_secret_file
+            .as_deref()
+            .ok_or("ordersvc token signs with the HS256 secret: set AUTH_HS256_SECRET_FILE")?;
+        let secret = read_hs256_secret(file).map_err(|error| error.to_string())?;
+        mint(&secret, &settings, args.role.into(), &args.sub, args.ttl)
+    });
+    match minted {
+        Ok(token) => {
+            println!("{token}");
+            ExitCode::SUCCESS
+        }
+        Err(error) => {
+            eprintln!("ordersvc: {error}");
+            ExitCode::from(2)
         }
     }
 }

@@ -8,7 +8,8 @@ use std::time::{Duration, Instant};
 use actix_web::dev::{Server, ServerHandle};
 use adapters::http::ServerSettings;
 use adapters::inbound::{
-    ClientRateLimit, CursorCodec, Health, RateLimiter, ServiceExecutor, ServingContext,
+    Authenticator, ClientRateLimit, CursorCodec, Health, RateLimiter, ServiceExecutor,
+    ServingContext,
 };
 use adapters::metrics::{PoolUsage, PrometheusMetrics};
 use adapters::persistence::{Database, PoolState};
@@ -19,9 +20,9 @@ use application::{
     OrderService,
 };
 
-use crate::Config;
 use crate::limits::connection_limits;
 use crate::purge::{self, PurgeHandle};
+use crate::{Authentication, Config};
 
 /// How long the readiness probe waits for a database round trip.
 const READINESS_TIMEOUT: Duration = Duration::from_secs(1);
@@ -35,6 +36,7 @@ pub struct Application {
     address: SocketAddr,
     grpc: Option<GrpcServer>,
     health: Arc<Health>,
+    authenticator: Arc<Authenticator>,
     grace: Duration,
     _purge: PurgeHandle,
 }
@@ -68,6 +70,7 @@ impl Application {
             limits.descriptor_limit,
             limits.reserve
         );
+        let authenticator = Arc::new(authenticator_of(config)?);
         let database = connect_with_retry(config)?;
         log::info!(
             "database ready: {} (pool of {})",
@@ -82,6 +85,7 @@ impl Application {
         // One set of instances for both transports: the same service, health, cursor key, metrics and rate limit.
         let mut context = ServingContext::new(executor, Arc::clone(&health), cursors)
             .with_metrics(metrics)
+            .with_authenticator(Arc::clone(&authenticator))
             .with_body_timeout(Duration::from_secs(config.request_body_timeout_secs));
         if let Some(limit) = rate_limit_of(config) {
             context = context.with_rate_limit(limit);
@@ -120,6 +124,7 @@ impl Application {
             address,
             grpc,
             health,
+            authenticator,
             grace,
             _purge: purge,
         })
@@ -142,13 +147,14 @@ impl Application {
 
     /// Serves until SIGTERM or SIGINT, then drains: readiness fails at once (`/readyz` and gRPC health), both
     /// transports keep serving for the grace period (so load balancers take the instance out), then both stop
-    /// accepting, let in-flight requests finish and return.
+    /// accepting, let in-flight requests finish and return. SIGHUP re-reads the authentication keys meanwhile.
     ///
     /// # Errors
     /// When the server fails.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
         // Installed before the "listening" line, so a signal sent as soon as the service says it serves drains it.
         let signals = ShutdownSignals::install()?;
+        reload_keys_on_hangup(Arc::clone(&self.authenticator))?;
         let (handle, health, grace) = (self.server.handle(), Arc::clone(&self.health), self.grace);
         let stop_grpc = self.grpc.as_ref().map(GrpcServer::stopper);
         actix_web::rt::spawn(async move {
@@ -364,6 +370,54 @@ fn health_of(database: &Database) -> Health {
     Health::new(Box::new(move || {
         database.ping(READINESS_TIMEOUT).map_err(Into::into)
     }))
+}
+
+/// Who may call: with keys, an authenticator over them; without, none, and a warning that says so.
+fn authenticator_of(config: &Config) -> anyhow::Result<Authenticator> {
+    match config.authentication().map_err(anyhow::Error::msg)? {
+        Authentication::On(settings) => {
+            let authenticator =
+                Authenticator::new(settings).context("cannot read the authentication keys")?;
+            log::info!(
+                "authentication: bearer tokens required ({})",
+                authenticator.describe()
+            );
+            Ok(authenticator)
+        }
+        Authentication::Off(reason) => {
+            log::warn!(
+                "authentication is off ({reason}): every caller may read and change every order"
+            );
+            Ok(Authenticator::off())
+        }
+    }
+}
+
+/// On each SIGHUP, re-reads the key files: new requests use the new keys, requests under way finish with theirs, and
+/// keys that cannot be read leave the ones in use in place. Installed also without authentication, so a SIGHUP
+/// never stops the process.
+#[cfg(unix)]
+fn reload_keys_on_hangup(authenticator: Arc<Authenticator>) -> std::io::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut hangups = signal(SignalKind::hangup())?;
+    actix_web::rt::spawn(async move {
+        while hangups.recv().await.is_some() {
+            match authenticator.reload() {
+                Ok(in_use) => log::info!("SIGHUP received: keys reloaded: {in_use}"),
+                Err(error) => {
+                    log::error!(
+                        "SIGHUP received: keys not reloaded, the keys in use stay: {error}"
+                    );
+                }
+            }
+        }
+    });
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn reload_keys_on_hangup(_: Arc<Authenticator>) -> std::io::Result<()> {
+    Ok(())
 }
 
 /// SIGTERM and SIGINT, both meaning "drain and exit". actix's own handling would force-stop on SIGINT.

@@ -1,17 +1,18 @@
 //! The call layer: wraps every gRPC call (orders, health and reflection alike), as the HTTP request middleware wraps
 //! every request. It chooses the call's request id (the client's `x-request-id` when sane, a new one otherwise),
 //! hands it to the endpoint and echoes it in the response metadata, and at the end of the call writes one access
-//! log line (method, code, duration, request id, peer) and counts the call in the metrics.
+//! log line (method, code, duration, request id, caller, peer) and counts the call in the metrics.
 //!
 //! A unary call's final code is in its trailers (or, for an error, in the response headers alone), so the line is
 //! written when the trailers pass; a call that never finishes (the client hung up) is logged as `CANCELLED`.
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 use std::task::{Context, Poll};
 use std::time::Instant;
 
+use application::Caller;
 use http::header::HeaderValue;
 use http::{HeaderMap, Request, Response};
 use http_body::{Body, Frame, SizeHint};
@@ -39,6 +40,18 @@ const OPERATIONAL_SERVICES: [&str; 3] = [
     "/grpc.reflection.v1.",
     "/grpc.reflection.v1alpha.",
 ];
+
+/// Where an endpoint leaves the caller it authenticated, for the call's line; the layer puts one in every call's
+/// extensions. A call that takes no credentials (health, reflection), or is refused before, leaves it empty.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct CallerSlot(Arc<OnceLock<Caller>>);
+
+impl CallerSlot {
+    /// Records who the call is from.
+    pub(crate) fn fill(&self, caller: &Caller) {
+        let _first = self.0.set(caller.clone());
+    }
+}
 
 /// The layer, for `Server::builder().layer(..)`.
 #[derive(Debug, Clone, Default)]
@@ -89,6 +102,8 @@ where
             .and_then(|value| RequestId::from_client(value.as_bytes()))
             .unwrap_or_else(RequestId::generate);
         request.extensions_mut().insert(request_id.clone());
+        let caller = CallerSlot::default();
+        request.extensions_mut().insert(caller.clone());
         let peer = request
             .extensions()
             .get::<TcpConnectInfo>()
@@ -98,6 +113,7 @@ where
             method: request.uri().path().to_owned(),
             started: Instant::now(),
             request_id,
+            caller,
             peer,
             metrics: self.metrics.clone(),
             finished: false,
@@ -168,6 +184,7 @@ struct Call {
     method: String,
     started: Instant,
     request_id: RequestId,
+    caller: CallerSlot,
     peer: Option<String>,
     metrics: Option<Arc<PrometheusMetrics>>,
     finished: bool,
@@ -209,6 +226,7 @@ impl Call {
             code = name,
             duration_ms = duration_ms,
             request_id = self.request_id.as_str(),
+            caller:% = self.caller.0.get().map_or_else(|| "-".to_owned(), ToString::to_string),
             peer = self.peer.as_deref().unwrap_or("-");
             ""
         );

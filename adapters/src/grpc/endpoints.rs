@@ -7,12 +7,15 @@ use std::sync::Arc;
 
 use tonic::{Request, Response, Status};
 
+use super::call_log::CallerSlot;
 use super::messages;
-use super::metadata::{context_of, forwarded_of, idempotency_key_of};
+use super::metadata::{authorization_of, context_of, forwarded_of, idempotency_key_of};
 use super::proto::orders::v1 as pb;
 use super::proto::orders::v1::order_service_server::OrderService as OrderServiceEndpoints;
 use super::status::status_of;
-use crate::inbound::{ClientRateLimit, CursorCodec, Failure, RequestContext, ServiceExecutor};
+use crate::inbound::{
+    Authenticator, ClientRateLimit, CursorCodec, Failure, RequestContext, ServiceExecutor,
+};
 
 /// The endpoints over the executor every transport shares.
 #[derive(Debug, Clone)]
@@ -20,10 +23,12 @@ pub(crate) struct GrpcOrderService {
     pub(crate) executor: Arc<ServiceExecutor>,
     pub(crate) cursors: Arc<CursorCodec>,
     pub(crate) rate_limit: Option<Arc<ClientRateLimit>>,
+    pub(crate) authenticator: Arc<Authenticator>,
 }
 
 impl GrpcOrderService {
-    /// The call's context, once its client is within its rate limit.
+    /// The call's context, once its client is within its rate limit and its `authorization` metadata names the
+    /// caller (a refused caller still counts against the limit, so guessing tokens is rate limited too).
     fn admit<T>(&self, request: &Request<T>) -> Result<RequestContext, Status> {
         let context = context_of(request);
         if let (Some(limit), Some(peer)) = (&self.rate_limit, request.remote_addr()) {
@@ -32,7 +37,14 @@ impl GrpcOrderService {
                 .admit(peer.ip(), forwarded, context.request_id())
                 .map_err(|refused| status_of(&refused, context.request_id()))?;
         }
-        Ok(context)
+        let caller = self
+            .authenticator
+            .authenticate(authorization_of(request.metadata()))
+            .map_err(|refused| status_of(&Failure::from(refused), context.request_id()))?;
+        if let Some(slot) = request.extensions().get::<CallerSlot>() {
+            slot.fill(&caller);
+        }
+        Ok(context.with_caller(caller))
     }
 }
 

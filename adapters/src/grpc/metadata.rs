@@ -1,5 +1,5 @@
 //! What a call's metadata says: its context (the request id the call layer chose, and the client's deadline), the
-//! idempotency key, and the proxies' `x-forwarded-for`.
+//! idempotency key, the credentials (`authorization`), and the proxies' `x-forwarded-for`.
 
 use std::time::Duration;
 
@@ -62,6 +62,15 @@ pub(crate) fn idempotency_key_of<T>(
 ) -> Result<Option<IdempotencyKey>, Failure> {
     let values = request.metadata().get_all(IDEMPOTENCY_KEY);
     idempotency_key(values.iter().map(|value| value.as_encoded_bytes()))
+}
+
+/// Every `authorization` value of the call, in the order received (a bearer token, once).
+pub(crate) fn authorization_of(metadata: &MetadataMap) -> Vec<&[u8]> {
+    metadata
+        .get_all("authorization")
+        .iter()
+        .map(|value| value.as_encoded_bytes())
+        .collect()
 }
 
 /// Every `x-forwarded-for` value of the call, in the order received.

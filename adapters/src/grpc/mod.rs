@@ -66,6 +66,7 @@ pub async fn serve(
         executor: Arc::clone(&context.executor),
         cursors: context.cursors,
         rate_limit: context.rate_limit,
+        authenticator: context.authenticator,
     })
     .max_decoding_message_size(BODY_LIMIT)
     .max_encoding_message_size(MAX_RESPONSE_SIZE);

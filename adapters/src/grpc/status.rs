@@ -4,6 +4,7 @@
 
 use std::collections::HashMap;
 
+use tonic::metadata::MetadataValue;
 use tonic::{Code, Status};
 use tonic_types::{ErrorDetails, StatusExt};
 
@@ -61,8 +62,18 @@ pub(crate) fn client_status(failure: &Failure) -> Status {
     if let Some(after) = failure.retry_after() {
         details.set_retry_info(Some(after));
     }
-    Status::with_error_details(grpc_code(code), failure.detail(), details)
+    let mut status = Status::with_error_details(grpc_code(code), failure.detail(), details);
+    if let Some(challenge) = failure
+        .challenge()
+        .and_then(|challenge| MetadataValue::try_from(challenge.as_str()).ok())
+    {
+        status.metadata_mut().insert(WWW_AUTHENTICATE, challenge);
+    }
+    status
 }
+
+/// The metadata key of an `unauthenticated` call's challenge, named as HTTP names the header.
+const WWW_AUTHENTICATE: &str = "www-authenticate";
 
 #[cfg(test)]
 mod tests {

@@ -6,6 +6,7 @@ use std::time::Instant;
 use actix_web::dev::ServiceRequest;
 use actix_web::http::{Method, StatusCode};
 use actix_web::web;
+use application::Caller;
 
 use super::route_table::is_operational;
 use crate::inbound::RequestId;
@@ -34,8 +35,15 @@ impl AccessLog {
         }
     }
 
-    /// Writes the line for a request answered with `status`. The time is until the response head was ready.
-    pub(crate) fn finish(self, status: StatusCode, request_id: &RequestId) {
+    /// Writes the line for a request answered with `status`, made by `caller` when it was authenticated (`-` for
+    /// routes that take no credentials, and for a request refused before). The time is until the response head was
+    /// ready. The credentials themselves are never logged.
+    pub(crate) fn finish(
+        self,
+        status: StatusCode,
+        request_id: &RequestId,
+        caller: Option<&Caller>,
+    ) {
         let elapsed = self.started.elapsed();
         let duration_ms = elapsed.as_secs_f64() * 1000.0;
         let route = self.route.as_deref().unwrap_or("-");
@@ -58,6 +66,7 @@ impl AccessLog {
             status = status.as_u16(),
             duration_ms = duration_ms,
             request_id = request_id.as_str(),
+            caller:% = caller.map_or_else(|| "-".to_owned(), ToString::to_string),
             peer = self.peer.as_deref().unwrap_or("-");
             ""
         );

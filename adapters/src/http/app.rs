@@ -41,6 +41,7 @@ pub fn app(
         .app_data(web::Data::from(context.executor))
         .app_data(web::Data::from(context.health))
         .app_data(web::Data::from(context.cursors))
+        .app_data(web::Data::from(context.authenticator))
         .app_data(web::Data::from(Arc::clone(&API_DOCUMENT)))
         .app_data(BodyTimeout(context.body_timeout));
     if let Some(metrics) = context.metrics {

@@ -5,7 +5,9 @@ use std::error::Error as StdError;
 use std::fmt;
 
 use actix_web::http::StatusCode;
-use actix_web::http::header::{ACCEPT_ENCODING, ALLOW, CONTENT_TYPE, RETRY_AFTER};
+use actix_web::http::header::{
+    ACCEPT_ENCODING, ALLOW, CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE,
+};
 use actix_web::{HttpResponse, ResponseError};
 use application::ServiceError;
 use domain::{ParseOrderIdError, ValidationErrors};
@@ -159,6 +161,9 @@ impl ApiError {
         response.insert_header((CONTENT_TYPE, PROBLEM_JSON));
         if let Some(seconds) = self.failure.retry_after_secs() {
             response.insert_header((RETRY_AFTER, seconds));
+        }
+        if let Some(challenge) = self.failure.challenge() {
+            response.insert_header((WWW_AUTHENTICATE, challenge.as_str()));
         }
         match &self.header {
             Some(Alternative::Allow(allow)) => {

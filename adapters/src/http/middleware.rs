@@ -10,6 +10,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{CONTENT_LENGTH, CONTENT_TYPE, HeaderMap, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpResponse};
+use application::Caller;
 use futures_util::FutureExt;
 
 use super::access_log::AccessLog;
@@ -52,13 +53,14 @@ pub(crate) async fn request_context(
             let mut problem = problem(Some(&error), status, &request_id);
             set_request_id(problem.headers_mut(), &request_id);
             body.close_if_unread(problem.head_mut());
-            access.finish(status, &request_id);
+            access.finish(status, &request_id, None);
             return Err(InternalError::from_response(error.to_string(), problem).into());
         }
     };
     set_request_id(response.headers_mut(), &request_id);
     body.close_if_unread(response.response_mut().head_mut());
-    access.finish(response.status(), &request_id);
+    let caller = response.request().extensions().get::<Caller>().cloned();
+    access.finish(response.status(), &request_id, caller.as_ref());
     Ok(response)
 }
 

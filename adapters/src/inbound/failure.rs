@@ -11,6 +11,7 @@ use std::time::Duration;
 use application::{ServiceError, error_chain};
 use domain::{BoxError, FieldError, ParseOrderIdError, ValidationErrors};
 
+use super::authentication::{Challenge, Unauthenticated};
 use super::rate_limit::RateLimited;
 
 /// What a client is told when the service cannot answer now: no internals, only that retrying may help.
@@ -131,6 +132,7 @@ pub struct Failure {
     detail: String,
     fields: Vec<FieldError>,
     retry_after: Option<Duration>,
+    challenge: Option<Challenge>,
     source: Option<BoxError>,
 }
 
@@ -143,6 +145,7 @@ impl Failure {
             detail: detail.into(),
             fields: Vec::new(),
             retry_after: (code == ErrorCode::Unavailable).then_some(UNAVAILABLE_RETRY_AFTER),
+            challenge: None,
             source: None,
         }
     }
@@ -229,6 +232,13 @@ impl Failure {
             .map(|after| after.as_secs() + u64::from(after.subsec_nanos() > 0))
     }
 
+    /// For `unauthenticated`: the challenge that says how to authenticate (RFC 6750), which HTTP sends as
+    /// `WWW-Authenticate` and gRPC as `www-authenticate` metadata.
+    pub fn challenge(&self) -> Option<String> {
+        self.challenge
+            .map(|challenge| challenge.header(&self.detail))
+    }
+
     /// The cause of a server fault and its own causes, as `a: b: c`, for the log (empty without one).
     pub fn cause(&self) -> String {
         self.source
@@ -295,6 +305,15 @@ impl From<ParseOrderIdError> for Failure {
     /// An id that is not a UUID names no order: the same failure as an unknown one.
     fn from(error: ParseOrderIdError) -> Self {
         Self::new(ErrorCode::OrderNotFound, error.to_string())
+    }
+}
+
+impl From<Unauthenticated> for Failure {
+    fn from(refused: Unauthenticated) -> Self {
+        Self {
+            challenge: Some(refused.challenge()),
+            ..Self::new(ErrorCode::Unauthenticated, refused.to_string())
+        }
     }
 }
 

@@ -7,6 +7,7 @@
 //! into the requests here, runs the call through the [`ServiceExecutor`], and maps a [`Failure`] to its own error
 //! model. So a rule (a validation, a code, a limit) lives once, and both transports answer alike.
 
+mod authentication;
 mod client;
 mod client_limit;
 mod context;
@@ -19,6 +20,10 @@ mod request_id;
 mod requests;
 mod serving;
 
+pub use authentication::{
+    AuthSettings, Authenticator, Challenge, KeyError, LEEWAY_SECS, MAX_TOKEN_BYTES,
+    MIN_SECRET_BYTES, Unauthenticated, mint, read_hs256_secret,
+};
 pub use client::{ParseTrustedProxiesError, TrustedProxies, X_FORWARDED_FOR};
 pub use client_limit::ClientRateLimit;
 pub use context::RequestContext;

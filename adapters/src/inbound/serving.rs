@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use super::{ClientRateLimit, CursorCodec, Health, ServiceExecutor};
+use super::{Authenticator, ClientRateLimit, CursorCodec, Health, ServiceExecutor};
 use crate::metrics::PrometheusMetrics;
 
 /// How long a client may take to send a request's body (HTTP) or a call's message (gRPC), unless configured.
@@ -19,13 +19,16 @@ pub struct ServingContext {
     pub(crate) cursors: Arc<CursorCodec>,
     pub(crate) metrics: Option<Arc<PrometheusMetrics>>,
     pub(crate) rate_limit: Option<Arc<ClientRateLimit>>,
+    /// Who a call is from: the same verdict on either transport.
+    pub(crate) authenticator: Arc<Authenticator>,
     /// How long a client may take to send a request's body or a call's message, from the first read.
     pub(crate) body_timeout: Duration,
 }
 
 impl ServingContext {
     /// The order service (through the executor), the instance's health behind the probes, and the codec of
-    /// listing cursors (with the key every instance shares); no metrics, no rate limit, the default body timeout.
+    /// listing cursors (with the key every instance shares); no metrics, no rate limit, no authentication, the
+    /// default body timeout.
     pub fn new(
         executor: Arc<ServiceExecutor>,
         health: Arc<Health>,
@@ -37,6 +40,7 @@ impl ServingContext {
             cursors,
             metrics: None,
             rate_limit: None,
+            authenticator: Arc::new(Authenticator::off()),
             body_timeout: DEFAULT_BODY_TIMEOUT,
         }
     }
@@ -52,6 +56,13 @@ impl ServingContext {
     #[must_use]
     pub fn with_rate_limit(mut self, limit: Arc<ClientRateLimit>) -> Self {
         self.rate_limit = Some(limit);
+        self
+    }
+
+    /// Authenticates every order call with `authenticator` (the probes, metrics and API documents stay open).
+    #[must_use]
+    pub fn with_authenticator(mut self, authenticator: Arc<Authenticator>) -> Self {
+        self.authenticator = authenticator;
         self
     }
 

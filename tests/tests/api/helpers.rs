@@ -71,6 +71,7 @@ impl TestApp {
     /// Starts the service against the database at `url`, with the test configuration as `edit` changes it.
     pub fn spawn_with(url: &str, edit: impl FnOnce(&mut Config)) -> Self {
         let mut config = Config {
+            command: None,
             http_addr: "127.0.0.1:0".parse().unwrap(),
             grpc_addr: GrpcAddr::On("127.0.0.1:0".parse().unwrap()),
             database_url: url.to_owned(),
@@ -91,6 +92,11 @@ impl TestApp {
             rate_limit_rps: None,
             rate_limit_burst: None,
             trusted_proxies: TrustedProxies::default(),
+            auth_hs256_secret_file: None,
+            auth_jwks_file: None,
+            auth_issuer: None,
+            auth_audience: None,
+            insecure_no_auth: false,
         };
         edit(&mut config);
         let (sender, receiver) = std::sync::mpsc::channel();

@@ -120,7 +120,11 @@ async fn each_request_writes_one_access_line_with_its_route_template() {
         "{}",
         lines[0]
     );
-    assert!(lines[0].ends_with("request_id=access-log-matched peer=10.1.2.3:4567"));
+    assert!(
+        lines[0].ends_with("request_id=access-log-matched caller=anyone peer=10.1.2.3:4567"),
+        "{}",
+        lines[0]
+    );
 }
 
 #[actix_web::test]
