@@ -13,6 +13,17 @@ use crate::inbound::{Authenticator, Failure, RequestContext, RequestId, X_REQUES
 /// The header that carries the request id, both ways.
 pub(crate) const X_REQUEST_ID_HEADER: HeaderName = HeaderName::from_static(X_REQUEST_ID);
 
+impl FromRequest for RequestId {
+    type Error = std::convert::Infallible;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    /// The id the middleware stored (a new one if the handler runs without it), for handlers that need no caller.
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let stored = req.extensions().get::<RequestId>().cloned();
+        ready(Ok(stored.unwrap_or_else(RequestId::generate)))
+    }
+}
+
 impl FromRequest for RequestContext {
     type Error = ApiError;
     type Future = Ready<Result<Self, ApiError>>;

@@ -8,7 +8,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::error::ApiError;
-use crate::inbound::{Health, RequestContext, ServiceExecutor};
+use crate::inbound::{Health, RequestId, ServiceExecutor};
 
 /// The body of a successful probe.
 #[derive(Debug, Serialize, ToSchema)]
@@ -44,14 +44,13 @@ pub(crate) async fn liveness() -> HttpResponse {
 pub(crate) async fn readiness(
     health: web::Data<Health>,
     executor: web::Data<ServiceExecutor>,
-    context: RequestContext,
+    request_id: RequestId,
 ) -> HttpResponse {
     match check(health.into_inner(), &executor).await {
         Ok(()) => HttpResponse::Ok().json(Status { status: "ready" }),
         Err(reason) => {
-            let request_id = context.request_id();
             log::debug!("not ready: {reason} request_id={request_id}");
-            ApiError::not_ready(reason).to_response(Some(request_id))
+            ApiError::not_ready(reason).to_response(Some(&request_id))
         }
     }
 }

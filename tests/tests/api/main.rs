@@ -7,6 +7,7 @@ mod grpc_client;
 mod helpers;
 
 mod architecture;
+mod auth;
 mod bad_input;
 mod change_status;
 mod create_order;
