@@ -14,6 +14,7 @@ use tonic::{Code, Status};
 
 use crate::grpc_client::{GrpcClient, reason, with_metadata};
 use crate::helpers::TestDatabase;
+use crate::parity::STATUS_NAMES;
 use crate::process::{Process, ordersvc, signal, start, wait_for_exit, wait_for_line};
 
 const ISSUER: &str = "https://issuer.test";
@@ -306,7 +307,10 @@ impl Secured {
                 ))
                 .map(|body| body["order"]["status"].as_str().unwrap().to_owned()),
             Via::Grpc => {
-                let number = STATUSES.iter().position(|name| *name == status).unwrap();
+                let number = STATUS_NAMES
+                    .iter()
+                    .position(|name| *name == status)
+                    .unwrap();
                 let message = pb::ChangeStatusRequest {
                     id: id.into(),
                     status: i32::try_from(number + 1).unwrap(),
@@ -360,20 +364,8 @@ impl Secured {
     }
 }
 
-/// The statuses by their HTTP names, in the order of the proto enum (after `UNSPECIFIED`).
-const STATUSES: [&str; 8] = [
-    "Pending",
-    "Accepted",
-    "Rejected",
-    "Cancelled",
-    "Preparing",
-    "ReadyForPickup",
-    "OutForDelivery",
-    "Delivered",
-];
-
 fn status_name(number: i32) -> String {
-    STATUSES[usize::try_from(number - 1).unwrap()].to_owned()
+    STATUS_NAMES[usize::try_from(number - 1).unwrap()].to_owned()
 }
 
 /// The callers of the table.
@@ -428,36 +420,19 @@ fn the_policy_holds(service: &Secured, keys: &Keys, via: Via) {
             None,
         )
         .unwrap();
-    assert_eq!(
-        service
-            .create(
-                via,
-                Some(tokens.alice.as_str()),
-                &bob_id,
-                &pizzeria_id,
-                None
-            )
-            .map(|_| ()),
-        Err("forbidden".into())
-    );
-    assert_eq!(
-        service
-            .create(
-                via,
-                Some(tokens.pizzeria.as_str()),
-                &alice_id,
-                &pizzeria_id,
-                None
-            )
-            .map(|_| ()),
-        Err("forbidden".into())
-    );
-    assert_eq!(
-        service
-            .create(via, None, &alice_id, &pizzeria_id, None)
-            .map(|_| ()),
-        Err("unauthenticated".into())
-    );
+    let refusals = [
+        (Some(tokens.alice.as_str()), &bob_id, "forbidden"),
+        (Some(tokens.pizzeria.as_str()), &alice_id, "forbidden"),
+        (None, &alice_id, "unauthenticated"),
+    ];
+    for (token, customer, code) in refusals {
+        let placed = service.create(via, token, customer, &pizzeria_id, None);
+        assert_eq!(
+            placed.map(|_| ()),
+            Err(code.to_owned()),
+            "{via:?} for {customer}"
+        );
+    }
 
     // Reading: one's own, or an order placed at one's restaurant; another's is not found.
     let table = [

@@ -19,7 +19,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use outcome::{ItemView, OrderView, Outcome, Page, STATUS_NAMES, contract};
+pub(crate) use outcome::STATUS_NAMES;
+use outcome::{ItemView, OrderView, Outcome, Page, contract};
 
 use crate::helpers::{TestApp, TestDatabase, on_both_backends};
 

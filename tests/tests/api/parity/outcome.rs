@@ -94,7 +94,7 @@ pub(super) fn contract(code: &str, action: &Action) -> (u16, Code) {
 }
 
 /// The HTTP names of the statuses.
-pub(super) const STATUS_NAMES: [&str; 8] = [
+pub(crate) const STATUS_NAMES: [&str; 8] = [
     "Pending",
     "Accepted",
     "Rejected",
