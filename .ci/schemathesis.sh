@@ -65,8 +65,12 @@ stop() {
 trap stop EXIT
 
 # A copy of the binary (another build sharing the target folder cannot swap it underneath), a fresh SQLite file, a
-# port the OS picks, no grace period on stop; the log says where it listens.
+# port the OS picks, no grace period on stop; the log says where it listens. Authentication is on, as in production:
+# a fresh HS256 secret, and an operator's token (who may call every operation) minted by the binary itself.
 cp "$TARGET/debug/ordersvc" "$work/ordersvc"
+head -c 48 /dev/urandom | base64 >"$work/secret"
+export AUTH_HS256_SECRET_FILE="$work/secret" AUTH_ISSUER=https://ci.ordersvc.test AUTH_AUDIENCE=ordersvc
+token="$("$work/ordersvc" token --role operator --sub schemathesis --ttl 1h)"
 "$work/ordersvc" --http-addr 127.0.0.1:0 --grpc-addr off --database-url "$work/orders.db" --shutdown-grace-secs 0 \
     >"$work/service.log" 2>&1 &
 service=$!
@@ -91,13 +95,14 @@ fi
 # Checks: all of them, but `positive_data_acceptance` is replaced by the narrower
 # `positive_data_accepted_unless_state_refuses` from hooks.py, which says why: the built-in one cannot hold for
 # refusals that depend on state (a reused Idempotency-Key, a stale If-Match, an unsigned cursor). No other check is
-# excluded.
+# excluded. With the token on every request, `ignored_auth` also checks each secured operation refuses one without.
 # Run from the scratch folder: schemathesis and hypothesis keep their caches in the working directory.
 status=0
 hooks="$PWD/.ci/schemathesis/hooks.py"
 report="$(realpath -m "$TARGET/schemathesis-report")"
 (cd "$work" && SCHEMATHESIS_HOOKS="$hooks" timeout 240 "$VENV/bin/schemathesis" run \
     "http://$address/openapi.json" \
+    --header "Authorization: Bearer $token" \
     --checks all \
     --exclude-checks positive_data_acceptance \
     --seed "$SEED" \

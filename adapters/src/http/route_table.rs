@@ -3,7 +3,8 @@
 //!
 //! An entry takes its path and method from the handler's `#[utoipa::path]` (the `__path_<handler>` type that
 //! attribute generates), and lists the problems the handler can answer with; every operation may also fail with
-//! `internal`, and every one the rate limit applies to with `rate_limited`. Entries are grouped by the document's
+//! `internal`, every one the rate limit applies to with `rate_limited`, and every order operation with
+//! `unauthenticated` (it needs a bearer token). Entries are grouped by the document's
 //! tags (utoipa keeps an attribute's `tag` where only its `OpenApi` derive can read it, so the table says it).
 //!
 //! Every `GET` route also answers `HEAD` (RFC 9110, section 9.3.2): the handler runs as for the `GET`, and actix
@@ -17,9 +18,9 @@ use utoipa::openapi::path::{HttpMethod, Operation};
 
 use super::{api_docs, handlers, probes, scrape};
 use crate::inbound::ErrorCode::{
-    self, IdempotencyKeyReused, InvalidTransition, MalformedRequest, NotFound, OrderNotFound,
-    PayloadTooLarge, RequestTimeout, Unavailable, UnsupportedMediaType, ValidationFailed,
-    VersionMismatch,
+    self, Forbidden, IdempotencyKeyReused, InvalidTransition, MalformedRequest, NotFound,
+    OrderNotFound, PayloadTooLarge, RequestTimeout, Unavailable, UnsupportedMediaType,
+    ValidationFailed, VersionMismatch,
 };
 
 /// The problems a request with a JSON body can meet before its handler runs: a body that is not JSON of its shape,
@@ -106,6 +107,7 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
         endpoint::<handlers::__path_change_status, _, _>(ORDERS, change_status, &BODY_PROBLEMS)
             .also(&[
                 ValidationFailed,
+                Forbidden,
                 OrderNotFound,
                 InvalidTransition,
                 VersionMismatch,
@@ -123,9 +125,15 @@ pub(crate) fn endpoints() -> Vec<Endpoint> {
             list_orders,
             &[MalformedRequest, ValidationFailed],
         )
-        .also(&[Unavailable]),
-        endpoint::<handlers::__path_place_order, _, _>(ORDERS, place_order, &BODY_PROBLEMS)
-            .also(&[ValidationFailed, IdempotencyKeyReused, Unavailable]),
+        .also(&[Forbidden, Unavailable]),
+        endpoint::<handlers::__path_place_order, _, _>(ORDERS, place_order, &BODY_PROBLEMS).also(
+            &[
+                ValidationFailed,
+                Forbidden,
+                IdempotencyKeyReused,
+                Unavailable,
+            ],
+        ),
     ]
 }
 

@@ -15,6 +15,9 @@ const X_REQUEST_ID: &str = "X-Request-ID";
 /// The header telling a client how long to back off.
 const RETRY_AFTER: &str = "Retry-After";
 
+/// The header of a 401 that says how to authenticate.
+const WWW_AUTHENTICATE: &str = "WWW-Authenticate";
+
 /// Response headers sent only sometimes; every other documented response header is always sent.
 const OCCASIONAL: [&str; 1] = ["Idempotent-Replayed"];
 
@@ -35,7 +38,19 @@ pub(super) fn register(components: &mut Components) {
         ))
         .description(Some("Whole seconds to wait before retrying."))
         .build();
-    for (name, header) in [(X_REQUEST_ID, request_id), (RETRY_AFTER, retry_after)] {
+    let www_authenticate = HeaderBuilder::new()
+        .schema(Some(string().pattern(Some("^Bearer realm=\"ordersvc\""))))
+        .description(Some(
+            "The bearer challenge (RFC 6750): `Bearer realm=\"ordersvc\"` without credentials; with \
+             `error=\"invalid_request\"` (not one bearer token) or `error=\"invalid_token\"` (a token that is not \
+             valid) and an `error_description` otherwise.",
+        ))
+        .build();
+    for (name, header) in [
+        (X_REQUEST_ID, request_id),
+        (RETRY_AFTER, retry_after),
+        (WWW_AUTHENTICATE, www_authenticate),
+    ] {
         components
             .headers
             .insert(name.to_owned(), RefOr::T(required(header)));
@@ -68,6 +83,11 @@ pub(super) fn request_id() -> (String, RefOr<Header>) {
 /// `(name, reference)` of the `Retry-After` header of a 429 or 503.
 pub(super) fn retry_after() -> (String, RefOr<Header>) {
     (RETRY_AFTER.to_owned(), reference(RETRY_AFTER))
+}
+
+/// `(name, reference)` of the `WWW-Authenticate` header of a 401.
+pub(super) fn www_authenticate() -> (String, RefOr<Header>) {
+    (WWW_AUTHENTICATE.to_owned(), reference(WWW_AUTHENTICATE))
 }
 
 /// `header` as described, marked as always sent unless `name` is one of the occasional ones.

@@ -13,6 +13,7 @@ use utoipa::OpenApi;
 use utoipa::openapi::RefOr;
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::response::Response;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 
 use super::dto::{ChangeStatusRequest, CreateOrderRequest, CreatedOrderResponse, OrderEnvelope};
 use super::listing::OrderListResponse;
@@ -37,7 +38,10 @@ use crate::inbound::ErrorCode;
                        (RFC 9457) with a stable `code`; every response carries `X-Request-ID`. Money is a JSON \
                        number with at most two decimals, read and written exactly; times are Unix seconds. \
                        Every `GET` also answers `HEAD`: the same status and headers, without the body. A request \
-                       that is refused changes nothing."
+                       that is refused changes nothing. The order operations need a bearer token (a JWT: \
+                       `Authorization: Bearer <token>`) whose `role` claim is `customer`, `restaurant` or \
+                       `operator` and whose `sub` is the caller's id; an instance that serves only loopback \
+                       addresses without keys, or runs with `INSECURE_NO_AUTH`, reads no token."
     ),
     tags(
         (name = ORDERS, description = "Placing, reading, listing and moving orders."),
@@ -52,10 +56,28 @@ use crate::inbound::ErrorCode;
 )]
 struct ApiDoc;
 
+/// The name of the bearer security scheme.
+const BEARER: &str = "bearer";
+
 /// The whole document.
 pub fn document() -> utoipa::openapi::OpenApi {
     let mut document = ApiDoc::openapi();
-    headers::register(document.components.get_or_insert_with(Default::default));
+    let components = document.components.get_or_insert_with(Default::default);
+    headers::register(components);
+    components.add_security_scheme(
+        BEARER,
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .bearer_format("JWT")
+                .description(Some(
+                    "A JWT signed with the service's HS256 secret or a key of its JWKS (RS256, ES256, by `kid`), \
+                     for its `iss` and `aud`, with `exp`, a `role` (`customer`, `restaurant`, `operator`) and a \
+                     `sub` (the caller's id). `ordersvc token --role customer --sub customer-42` mints one.",
+                ))
+                .build(),
+        ),
+    );
     for endpoint in endpoints() {
         let operation = describe(&endpoint);
         document
@@ -74,6 +96,10 @@ fn describe(endpoint: &Endpoint) -> Operation {
         .get_or_insert_with(Vec::new)
         .push(headers::request_id_parameter());
     let mut problems = endpoint.problems.clone();
+    if endpoint.tag == ORDERS {
+        operation.security = Some(vec![SecurityRequirement::new(BEARER, Vec::<String>::new())]);
+        problems.insert(0, ErrorCode::Unauthenticated);
+    }
     problems.push(ErrorCode::Internal);
     if !is_rate_limit_exempt(&endpoint.path) {
         problems.push(ErrorCode::RateLimited);

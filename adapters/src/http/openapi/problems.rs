@@ -59,6 +59,10 @@ fn response(codes: &[ErrorCode]) -> Response {
         let (name, header) = headers::retry_after();
         response.headers.insert(name, header);
     }
+    if codes.contains(&ErrorCode::Unauthenticated) {
+        let (name, header) = headers::www_authenticate();
+        response.headers.insert(name, header);
+    }
     response
 }
 
