@@ -11,6 +11,9 @@
 #   DATABASE_URL   the PostgreSQL database, created if missing
 #                  (default postgres://postgres@127.0.0.1:5432/ordersvc_local)
 #   ORDERSVC_BIN   an ordersvc binary to run instead of building the release one
+#   AUTH_*         the instances' authentication keys and claims; unless AUTH_HS256_SECRET_FILE or AUTH_JWKS_FILE is
+#                  set, a fresh HS256 secret is made in the run directory, with AUTH_ISSUER=ordersvc-local and
+#                  AUTH_AUDIENCE=ordersvc, and the usage text shows how to mint a token for it
 #   Other ordersvc settings (SHUTDOWN_GRACE_SECS, DB_POOL_SIZE, RUST_LOG, ...) pass through to every instance.
 # Needs: haproxy, cargo (unless ORDERSVC_BIN is set), and psql to create the database (else create it yourself).
 set -euo pipefail
@@ -88,6 +91,16 @@ create_database() {
     fi
 }
 
+# Authentication as in production: the operator's keys when given, else a fresh HS256 secret of this cluster's own.
+setup_auth() {
+    if [[ -z ${AUTH_HS256_SECRET_FILE:-}${AUTH_JWKS_FILE:-} ]]; then
+        local secret="$run_dir/hs256.secret"
+        [[ -s $secret ]] || (umask 077 && head -c 48 /dev/urandom | base64 >"$secret")
+        export AUTH_HS256_SECRET_FILE=$secret
+        export AUTH_ISSUER=${AUTH_ISSUER:-ordersvc-local} AUTH_AUDIENCE=${AUTH_AUDIENCE:-ordersvc}
+    fi
+}
+
 instance_port() {
     echo $((lb_port + $1))
 }
@@ -159,10 +172,12 @@ ordersvc: $instances instance(s) behind HAProxy on http://127.0.0.1:$lb_port (da
   HAProxy log:    $run_dir/haproxy.log (one line per request, naming the instance; server UP/DOWN changes)
   instance logs:  $run_dir/ordersvc<n>.log, instance n on 127.0.0.1:$((lb_port + 1))...$((lb_port + instances))
 
-Place an order and read it back:
-  curl -si http://127.0.0.1:$lb_port/orders -H 'Content-Type: application/json' \\
+Place an order and read it back, as customer c-1 (a token from the cluster's key; SIGHUP re-reads the key files):
+  TOKEN=\$(AUTH_HS256_SECRET_FILE=${AUTH_HS256_SECRET_FILE:-} AUTH_ISSUER=${AUTH_ISSUER:-} AUTH_AUDIENCE=${AUTH_AUDIENCE:-} \\
+    $ordersvc token --role customer --sub c-1)
+  curl -si http://127.0.0.1:$lb_port/orders -H "Authorization: Bearer \$TOKEN" -H 'Content-Type: application/json' \\
     -d '{"customer_id":"c-1","restaurant_id":"r-1","order_items":[{"product_code":"soda","name":"Soda","unit_price":2.50,"quantity":4}]}'
-  curl -si http://127.0.0.1:$lb_port/orders/<id>
+  curl -si http://127.0.0.1:$lb_port/orders/<id> -H "Authorization: Bearer \$TOKEN"
 
 Rolling restart, one instance at a time, while clients keep going:
   kill -TERM "\$(cat $run_dir/ordersvc1.pid)"
@@ -212,6 +227,7 @@ run_cluster() {
         fi
     done
     create_database
+    setup_auth
     trap stop_everything EXIT
     trap 'exit 130' INT
     trap 'exit 143' TERM

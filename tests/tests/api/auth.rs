@@ -26,13 +26,13 @@ fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// The key files of one service, in a directory of their own.
-struct Keys {
+/// The key files of one service (or of the instances of one cluster), in a directory of their own.
+pub(crate) struct Keys {
     directory: PathBuf,
 }
 
 impl Keys {
-    fn new() -> Self {
+    pub(crate) fn new() -> Self {
         let nanos = SystemTime::now()
             .duration_since(UNIX_EPOCH)
             .unwrap()
@@ -49,7 +49,7 @@ impl Keys {
         Self { directory }
     }
 
-    fn env(&self) -> Vec<(String, String)> {
+    pub(crate) fn env(&self) -> Vec<(String, String)> {
         let file = |name: &str| self.directory.join(name).display().to_string();
         vec![
             ("AUTH_HS256_SECRET_FILE".into(), file("secret")),
@@ -60,7 +60,7 @@ impl Keys {
     }
 
     /// A token for `role` and `sub`, as `ordersvc token` prints it.
-    fn mint(&self, role: &str, sub: &str) -> String {
+    pub(crate) fn mint(&self, role: &str, sub: &str) -> String {
         let output = Command::new(ordersvc())
             .env_clear()
             .envs(self.env())

@@ -1,6 +1,7 @@
 //! A rolling restart behind HAProxy loses nothing: two `ordersvc` processes on one PostgreSQL database, behind an
 //! HAProxy configured by `deploy/haproxy.cfg`, serve a steady client load while each is restarted in turn (SIGTERM,
-//! drain, exit 0, start again on its port). Every request succeeds and every acknowledged order is stored once.
+//! drain, exit 0, start again on its port). Every request succeeds and every acknowledged order is stored once. The
+//! instances run with keys, as in production; the clients are a customer with its token.
 
 mod haproxy;
 
@@ -12,6 +13,7 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use self::haproxy::{HaProxy, haproxy_binary};
+use crate::auth::Keys;
 use crate::helpers::{TestDatabase, order_json};
 use crate::process::{Process, signal, start, wait_for_exit, wait_for_line};
 
@@ -38,16 +40,18 @@ fn a_rolling_restart_behind_haproxy_fails_no_request_and_loses_no_order() {
         return;
     };
     let ports = [free_port(), free_port()];
-    let mut instances = ports.map(|port| start_instance(database.url(), port));
+    let keys = Keys::new();
+    let mut instances = ports.map(|port| start_instance(database.url(), port, &keys));
     let balancer = HaProxy::start(&haproxy, &ports);
-    let load = Load::start(balancer.port);
+    // The customer of `order_json`.
+    let load = Load::start(balancer.port, &keys.mint("customer", "customer-42"));
 
     instances.iter().for_each(wait_until_routed);
     for (instance, port) in instances.iter_mut().zip(ports) {
         signal(&instance.child, "TERM");
         let status = wait_for_exit(&mut instance.child);
         assert!(status.success(), "instance on {port} exited with {status}");
-        *instance = start_instance(database.url(), port);
+        *instance = start_instance(database.url(), port, &keys);
         // Only once HAProxy routes to it again may the next instance stop.
         wait_until_routed(instance);
     }
@@ -87,18 +91,21 @@ fn free_port() -> u16 {
         .expect("a free port between 20000 and 32000")
 }
 
-/// `ordersvc` on `127.0.0.1:<port>`, with a short grace period.
-fn start_instance(database_url: &str, port: u16) -> Process {
+/// `ordersvc` on `127.0.0.1:<port>` with `keys`, with a short grace period.
+fn start_instance(database_url: &str, port: u16, keys: &Keys) -> Process {
     let address = format!("127.0.0.1:{port}");
-    start(
-        database_url,
-        &[
-            ("HTTP_ADDR", &address),
-            ("SHUTDOWN_GRACE_SECS", GRACE_SECS),
-            ("HTTP_WORKERS", "2"),
-            ("DB_POOL_SIZE", "4"),
-        ],
-    )
+    let auth = keys.env();
+    let mut env = vec![
+        ("HTTP_ADDR", address.as_str()),
+        ("SHUTDOWN_GRACE_SECS", GRACE_SECS),
+        ("HTTP_WORKERS", "2"),
+        ("DB_POOL_SIZE", "4"),
+    ];
+    env.extend(
+        auth.iter()
+            .map(|(name, value)| (name.as_str(), value.as_str())),
+    );
+    start(database_url, &env)
 }
 
 /// Waits until HAProxy sends the instance client requests (its access log shows one), so it is in rotation.
@@ -129,12 +136,13 @@ struct Tally {
 }
 
 impl Load {
-    fn start(port: u16) -> Self {
+    fn start(port: u16, token: &str) -> Self {
         let stop = Arc::new(AtomicBool::new(false));
+        let bearer = format!("Bearer {token}");
         let clients = (0..CLIENTS)
             .map(|_| {
-                let stop = Arc::clone(&stop);
-                std::thread::spawn(move || run_client(port, &stop))
+                let (stop, bearer) = (Arc::clone(&stop), bearer.clone());
+                std::thread::spawn(move || run_client(port, &bearer, &stop))
             })
             .collect();
         Self { stop, clients }
@@ -160,14 +168,14 @@ impl Drop for Load {
 }
 
 /// One client: create an order, read it back, pause a little (so two cores also serve the instances), again.
-fn run_client(port: u16, stop: &AtomicBool) -> Tally {
+fn run_client(port: u16, bearer: &str, stop: &AtomicBool) -> Tally {
     let (agent, base) = (client(), format!("http://127.0.0.1:{port}"));
     let body = order_json().to_string();
     let mut tally = Tally::default();
     while !stop.load(Ordering::SeqCst) {
-        match create_order(&agent, &base, &body) {
+        match create_order(&agent, &base, bearer, &body) {
             Ok(id) => {
-                if let Err(failure) = read_order(&agent, &base, &id) {
+                if let Err(failure) = read_order(&agent, &base, bearer, &id) {
                     tally.failures.push(failure);
                 }
                 tally.acknowledged.push(id);
@@ -180,9 +188,15 @@ fn run_client(port: u16, stop: &AtomicBool) -> Tally {
 }
 
 /// `POST /orders`: the new id on 201, else what went wrong.
-fn create_order(agent: &ureq::Agent, base: &str, body: &str) -> Result<String, String> {
+fn create_order(
+    agent: &ureq::Agent,
+    base: &str,
+    bearer: &str,
+    body: &str,
+) -> Result<String, String> {
     let sent = agent
         .post(format!("{base}/orders"))
+        .header("Authorization", bearer)
         .header("Content-Type", "application/json")
         .send(body);
     let mut response = sent.map_err(|error| format!("POST /orders: {error}"))?;
@@ -200,8 +214,11 @@ fn create_order(agent: &ureq::Agent, base: &str, body: &str) -> Result<String, S
 }
 
 /// `GET /orders/{id}`: 200 with that order, else what went wrong.
-fn read_order(agent: &ureq::Agent, base: &str, id: &str) -> Result<(), String> {
-    let sent = agent.get(format!("{base}/orders/{id}")).call();
+fn read_order(agent: &ureq::Agent, base: &str, bearer: &str, id: &str) -> Result<(), String> {
+    let sent = agent
+        .get(format!("{base}/orders/{id}"))
+        .header("Authorization", bearer)
+        .call();
     let mut response = sent.map_err(|error| format!("GET /orders/{id}: {error}"))?;
     let status = response.status().as_u16();
     let text = response.body_mut().read_to_string().unwrap_or_default();
