@@ -8,8 +8,9 @@
 //! cargo run --example grpc_client -- list --customer customer-42 --limit 5
 //! ```
 //!
-//! `--addr` says where the service listens (default `http://127.0.0.1:9090`). An error prints its code, message and
-//! details: the stable reason, each invalid field, and when to retry.
+//! `--addr` says where the service listens (default `http://127.0.0.1:9090`); `--token` (or `ORDERSVC_TOKEN`) is the
+//! bearer token a service with keys requires (`ordersvc token --role customer --sub customer-42` mints one). An error
+//! prints its code, message and details: the stable reason, each invalid field, and when to retry.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
 
 use std::process::ExitCode;
@@ -18,6 +19,9 @@ use adapters::grpc::proto::orders::v1 as pb;
 use adapters::grpc::proto::orders::v1::order_service_client::OrderServiceClient;
 use clap::{Parser, Subcommand};
 use tonic::Request;
+use tonic::metadata::{Ascii, MetadataValue};
+use tonic::service::Interceptor;
+use tonic::service::interceptor::InterceptedService;
 use tonic::transport::Channel;
 use tonic_types::StatusExt;
 
@@ -27,6 +31,9 @@ struct Args {
     /// The service's gRPC address.
     #[arg(long, default_value = "http://127.0.0.1:9090")]
     addr: String,
+    /// The bearer token sent as `authorization` metadata.
+    #[arg(long, env = "ORDERSVC_TOKEN", hide_env_values = true)]
+    token: Option<String>,
     #[command(subcommand)]
     command: Command,
 }
@@ -105,9 +112,38 @@ fn status_value(name: &str) -> i32 {
         .map_or(0, Into::into)
 }
 
+/// Sends the bearer token, when there is one, with every call.
+#[derive(Debug, Clone)]
+struct Bearer(Option<MetadataValue<Ascii>>);
+
+impl Interceptor for Bearer {
+    fn call(&mut self, mut request: Request<()>) -> Result<Request<()>, tonic::Status> {
+        if let Some(value) = &self.0 {
+            request
+                .metadata_mut()
+                .insert("authorization", value.clone());
+        }
+        Ok(request)
+    }
+}
+
+type Client = OrderServiceClient<InterceptedService<Channel, Bearer>>;
+
 #[tokio::main(flavor = "current_thread")]
 async fn main() -> ExitCode {
     let args = Args::parse();
+    let bearer = match args
+        .token
+        .as_deref()
+        .map(|token| format!("Bearer {token}").parse())
+    {
+        None => Bearer(None),
+        Some(Ok(value)) => Bearer(Some(value)),
+        Some(Err(_)) => {
+            eprintln!("the token is not ASCII");
+            return ExitCode::from(2);
+        }
+    };
     let channel = match Channel::from_shared(args.addr.clone()) {
         Ok(endpoint) => match endpoint.connect().await {
             Ok(channel) => channel,
@@ -121,7 +157,12 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match call(OrderServiceClient::new(channel), args.command).await {
+    match call(
+        OrderServiceClient::with_interceptor(channel, bearer),
+        args.command,
+    )
+    .await
+    {
         Ok(()) => ExitCode::SUCCESS,
         Err(status) => {
             print_error(&status);
@@ -130,10 +171,7 @@ async fn main() -> ExitCode {
     }
 }
 
-async fn call(
-    mut client: OrderServiceClient<Channel>,
-    command: Command,
-) -> Result<(), tonic::Status> {
+async fn call(mut client: Client, command: Command) -> Result<(), tonic::Status> {
     match command {
         Command::Create {
             customer,
