@@ -473,6 +473,11 @@ fn the_policy_holds(service: &Secured, keys: &Keys, via: Via) {
     assert_eq!(mine(&tokens.diner, Some(&alice_id), None), Ok(vec![]));
     let everything = mine(&tokens.operator, None, None).unwrap();
     assert!(everything.contains(&alices) && everything.contains(&bobs));
+    // The refused creates wrote nothing: bob has the one order the operator placed for him.
+    assert_eq!(
+        mine(&tokens.operator, Some(&bob_id), None),
+        Ok(vec![bobs.clone()])
+    );
 
     // Changing: a customer may only cancel its own, while Pending; a restaurant moves its own; refusals change
     // nothing.
@@ -718,10 +723,20 @@ fn a_secured_service_enforces_the_policy_on_postgres() {
 }
 
 #[test]
-fn sighup_rotates_the_jwks_without_a_restart() {
-    let database = TestDatabase::sqlite();
+fn sighup_rotates_the_jwks_without_a_restart_on_sqlite() {
+    keys_rotate_on_sighup(TestDatabase::sqlite().url());
+}
+
+#[test]
+fn sighup_rotates_the_jwks_without_a_restart_on_postgres() {
+    if let Some(database) = TestDatabase::postgres() {
+        keys_rotate_on_sighup(database.url());
+    }
+}
+
+fn keys_rotate_on_sighup(database_url: &str) {
     let keys = Keys::new();
-    let service = Secured::start(database.url(), &keys);
+    let service = Secured::start(database_url, &keys);
     let old = signed(
         Algorithm::RS256,
         Some("rsa-1"),
