@@ -683,6 +683,10 @@ fn secured_service_on(database_url: &str) {
         assert_eq!(service.http("GET", path, None, None).0, 200, "{path}");
     }
     assert!(service.grpc.health("").is_ok());
+    assert!(
+        reflected_services(&service.grpc).contains(&"orders.v1.OrderService".to_owned()),
+        "reflection answers without a token"
+    );
     let (status, challenge, _) = service.http("GET", "/orders", None, None);
     assert_eq!(
         (status, challenge.as_deref()),
@@ -708,6 +712,40 @@ fn secured_service_on(database_url: &str) {
     for line in [http_line, grpc_line] {
         assert!(!line.contains(&token[..20]), "{line}");
     }
+}
+
+/// The services gRPC reflection (v1) lists, asked without a token.
+fn reflected_services(grpc: &GrpcClient) -> Vec<String> {
+    use tonic::codegen::tokio_stream;
+    use tonic_reflection::pb::v1::ServerReflectionRequest;
+    use tonic_reflection::pb::v1::server_reflection_client::ServerReflectionClient;
+    use tonic_reflection::pb::v1::server_reflection_request::MessageRequest;
+    use tonic_reflection::pb::v1::server_reflection_response::MessageResponse;
+    let request = ServerReflectionRequest {
+        host: String::new(),
+        message_request: Some(MessageRequest::ListServices(String::new())),
+    };
+    let mut client = ServerReflectionClient::new(grpc.channel());
+    grpc.block_on(async move {
+        let mut stream = client
+            .server_reflection_info(tokio_stream::iter([request]))
+            .await
+            .unwrap()
+            .into_inner();
+        match stream
+            .message()
+            .await
+            .unwrap()
+            .and_then(|answer| answer.message_response)
+        {
+            Some(MessageResponse::ListServicesResponse(list)) => list
+                .service
+                .into_iter()
+                .map(|service| service.name)
+                .collect(),
+            other => panic!("{other:?}"),
+        }
+    })
 }
 
 #[test]
