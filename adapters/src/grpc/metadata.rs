@@ -65,12 +65,11 @@ pub(crate) fn idempotency_key_of<T>(
 }
 
 /// Every `authorization` value of the call, in the order received (a bearer token, once).
-pub(crate) fn authorization_of(metadata: &MetadataMap) -> Vec<&[u8]> {
+pub(crate) fn authorization_of(metadata: &MetadataMap) -> impl Iterator<Item = &[u8]> {
     metadata
         .get_all("authorization")
-        .iter()
+        .into_iter()
         .map(|value| value.as_encoded_bytes())
-        .collect()
 }
 
 /// Every `x-forwarded-for` value of the call, in the order received.

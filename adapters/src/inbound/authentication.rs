@@ -180,6 +180,43 @@ pub struct Authenticator {
 struct Verifier {
     settings: AuthSettings,
     keys: RwLock<Arc<Keys>>,
+    validations: Validations,
+}
+
+/// What a token is checked against, for each algorithm a key may verify: built once, not per request.
+#[derive(Debug)]
+struct Validations {
+    hs256: Validation,
+    rs256: Validation,
+    es256: Validation,
+}
+
+impl Validations {
+    fn new(settings: &AuthSettings) -> Self {
+        let validation = |algorithm| {
+            let mut validation = Validation::new(algorithm);
+            validation.leeway = LEEWAY_SECS;
+            validation.validate_nbf = true;
+            validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+            validation.set_issuer(&[&settings.issuer]);
+            validation.set_audience(&[&settings.audience]);
+            validation
+        };
+        Self {
+            hs256: validation(Algorithm::HS256),
+            rs256: validation(Algorithm::RS256),
+            es256: validation(Algorithm::ES256),
+        }
+    }
+
+    /// The validation of `algorithm`, one of the three [`load`] pins keys to.
+    const fn of(&self, algorithm: Algorithm) -> &Validation {
+        match algorithm {
+            Algorithm::HS256 => &self.hs256,
+            Algorithm::RS256 => &self.rs256,
+            _ => &self.es256,
+        }
+    }
 }
 
 impl Authenticator {
@@ -196,6 +233,7 @@ impl Authenticator {
         let keys = load(&settings)?;
         Ok(Self {
             verifier: Some(Verifier {
+                validations: Validations::new(&settings),
                 settings,
                 keys: RwLock::new(Arc::new(keys)),
             }),
@@ -245,11 +283,11 @@ impl Authenticator {
         let Some(verifier) = &self.verifier else {
             return Ok(Caller::Anyone);
         };
-        let values: Vec<&[u8]> = authorization.into_iter().take(2).collect();
-        let value = match values.as_slice() {
-            [] => return Err(Unauthenticated::missing()),
-            [value] => *value,
-            _ => {
+        let mut values = authorization.into_iter();
+        let value = match (values.next(), values.next()) {
+            (None, _) => return Err(Unauthenticated::missing()),
+            (Some(value), None) => value,
+            (Some(_), Some(_)) => {
                 return Err(Unauthenticated::malformed(
                     "send one Authorization header, not several",
                 ));
@@ -289,13 +327,7 @@ impl Verifier {
                     Unauthenticated::invalid("the token names no key: a kid is required")
                 })?,
         };
-        let mut validation = Validation::new(algorithm);
-        validation.leeway = LEEWAY_SECS;
-        validation.validate_nbf = true;
-        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        validation.set_issuer(&[&self.settings.issuer]);
-        validation.set_audience(&[&self.settings.audience]);
-        let claims = jsonwebtoken::decode::<Claims>(token, key, &validation)
+        let claims = jsonwebtoken::decode::<Claims>(token, key, self.validations.of(algorithm))
             .map_err(|error| refusal(error.kind()))?
             .claims;
         if claims
