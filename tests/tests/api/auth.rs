@@ -146,12 +146,28 @@ impl Secured {
         token: Option<&str>,
         body: Option<&Value>,
     ) -> (u16, Option<String>, Value) {
+        let reply = self.http_keyed(method, path, token, None, body);
+        (reply.0, reply.1, reply.2)
+    }
+
+    /// [`Secured::http`] with an `Idempotency-Key` when given; also whether the answer says `Idempotent-Replayed`.
+    fn http_keyed(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        key: Option<&str>,
+        body: Option<&Value>,
+    ) -> (u16, Option<String>, Value, bool) {
         let mut request = ureq::http::Request::builder()
             .method(method)
             .uri(format!("http://127.0.0.1:{}{path}", self.process.port))
             .header("Content-Type", "application/json");
         if let Some(token) = token {
             request = request.header("Authorization", format!("Bearer {token}"));
+        }
+        if let Some(key) = key {
+            request = request.header("Idempotency-Key", key);
         }
         let mut response = match body {
             Some(body) => self.agent.run(request.body(body.to_string()).unwrap()),
@@ -162,9 +178,10 @@ impl Secured {
             .headers()
             .get("www-authenticate")
             .map(|value| value.to_str().unwrap().to_owned());
+        let replayed = response.headers().contains_key("idempotent-replayed");
         let text = response.body_mut().read_to_string().unwrap();
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
-        (response.status().as_u16(), challenge, body)
+        (response.status().as_u16(), challenge, body, replayed)
     }
 
     /// The code of a refused HTTP answer, checking its status and, for 401, its challenge.
@@ -228,33 +245,13 @@ impl Secured {
     ) -> Answer<(String, bool)> {
         match via {
             Via::Http => {
-                let mut request = ureq::http::Request::builder()
-                    .method("POST")
-                    .uri(format!("http://127.0.0.1:{}/orders", self.process.port))
-                    .header("Content-Type", "application/json");
-                if let Some(token) = token {
-                    request = request.header("Authorization", format!("Bearer {token}"));
-                }
-                if let Some(key) = key {
-                    request = request.header("Idempotency-Key", key);
-                }
                 let body = json!({
                     "customer_id": customer,
                     "restaurant_id": restaurant,
                     "order_items": [{"product_code": "p-1", "name": "Dal", "unit_price": 9.5, "quantity": 1}]
                 });
-                let mut response = self
-                    .agent
-                    .run(request.body(body.to_string()).unwrap())
-                    .unwrap();
-                let replayed = response.headers().contains_key("idempotent-replayed");
-                let challenge = response
-                    .headers()
-                    .get("www-authenticate")
-                    .map(|value| value.to_str().unwrap().to_owned());
-                let status = response.status().as_u16();
-                let body: Value =
-                    serde_json::from_str(&response.body_mut().read_to_string().unwrap()).unwrap();
+                let (status, challenge, body, replayed) =
+                    self.http_keyed("POST", "/orders", token, key, Some(&body));
                 self.http_answer((status, challenge, body))
                     .map(|body| (body["id"].as_str().unwrap().to_owned(), replayed))
             }
