@@ -6,13 +6,19 @@ use std::time::Duration;
 use application::{BreakerState, CallOutcome, Metrics};
 use domain::OrderStatus;
 use prometheus::{
-    Encoder, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge, IntGaugeVec, Opts,
-    Registry, TextEncoder,
+    Encoder, Gauge, Histogram, HistogramOpts, HistogramVec, IntCounter, IntCounterVec, IntGauge,
+    IntGaugeVec, Opts, Registry, TextEncoder,
 };
 
 /// Latency buckets, in seconds: from half a millisecond (a cached read) to five seconds (a statement timeout).
 const LATENCY_BUCKETS: [f64; 13] = [
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0,
+];
+
+/// Relay lag buckets, in seconds: from a relay that keeps up (tens of milliseconds) to one that waited out a broker
+/// outage.
+const LAG_BUCKETS: [f64; 12] = [
+    0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 15.0, 60.0, 300.0,
 ];
 
 /// Connections of the database pool, read when metrics are scraped.
@@ -40,6 +46,11 @@ pub struct PrometheusMetrics {
     breaker_state: IntGauge,
     pool_connections: IntGaugeVec,
     pool_usage: Option<PoolUsageSource>,
+    events_published: IntCounter,
+    event_publish_errors: IntCounter,
+    relay_lag: Histogram,
+    outbox_backlog: IntGauge,
+    outbox_oldest_age: Gauge,
 }
 
 impl std::fmt::Debug for PrometheusMetrics {
@@ -108,6 +119,29 @@ impl PrometheusMetrics {
                 &["state"],
             )?,
             pool_usage: None,
+            events_published: IntCounter::new(
+                "events_published_total",
+                "Order events the broker acknowledged",
+            )?,
+            event_publish_errors: IntCounter::new(
+                "event_publish_errors_total",
+                "Order events the broker did not take (each is published again)",
+            )?,
+            relay_lag: Histogram::with_opts(
+                HistogramOpts::new(
+                    "events_relay_lag_seconds",
+                    "From an order's change to the broker's acknowledgement of its event",
+                )
+                .buckets(LAG_BUCKETS.to_vec()),
+            )?,
+            outbox_backlog: IntGauge::new(
+                "outbox_backlog_events",
+                "Order events waiting in the outbox to be published",
+            )?,
+            outbox_oldest_age: Gauge::new(
+                "outbox_oldest_event_age_seconds",
+                "How long the oldest unpublished order event has waited (0 when none waits)",
+            )?,
             registry,
         };
         metrics.register()?;
@@ -131,7 +165,16 @@ impl PrometheusMetrics {
         self.registry
             .register(Box::new(self.breaker_state.clone()))?;
         self.registry
-            .register(Box::new(self.pool_connections.clone()))
+            .register(Box::new(self.pool_connections.clone()))?;
+        self.registry
+            .register(Box::new(self.events_published.clone()))?;
+        self.registry
+            .register(Box::new(self.event_publish_errors.clone()))?;
+        self.registry.register(Box::new(self.relay_lag.clone()))?;
+        self.registry
+            .register(Box::new(self.outbox_backlog.clone()))?;
+        self.registry
+            .register(Box::new(self.outbox_oldest_age.clone()))
     }
 
     /// Reports the pool's connections through `source` at each scrape.
@@ -202,6 +245,21 @@ impl Metrics for PrometheusMetrics {
     fn breaker_state(&self, state: BreakerState) {
         self.breaker_state.set(state.as_gauge());
     }
+
+    fn event_published(&self, lag: Duration) {
+        self.events_published.inc();
+        self.relay_lag.observe(lag.as_secs_f64());
+    }
+
+    fn event_publish_failed(&self) {
+        self.event_publish_errors.inc();
+    }
+
+    fn outbox_backlog(&self, count: u64, oldest_age: Duration) {
+        self.outbox_backlog
+            .set(i64::try_from(count).unwrap_or(i64::MAX));
+        self.outbox_oldest_age.set(oldest_age.as_secs_f64());
+    }
 }
 
 #[cfg(test)]
@@ -216,6 +274,9 @@ mod tests {
         metrics.order_placed();
         metrics.status_changed(OrderStatus::Pending, OrderStatus::Accepted);
         metrics.breaker_state(BreakerState::Open);
+        metrics.event_published(Duration::from_millis(30));
+        metrics.event_publish_failed();
+        metrics.outbox_backlog(4, Duration::from_millis(1500));
         metrics.repository_call("find", CallOutcome::Unavailable, Duration::from_millis(3));
         metrics.observe_request("GET", "/orders/{id}", 404, Duration::from_millis(1));
         metrics.observe_grpc_call(
@@ -234,6 +295,11 @@ mod tests {
             r#"ordersvc_grpc_calls_total{code="NOT_FOUND",method="/orders.v1.OrderService/GetOrder"} 1"#,
             r#"ordersvc_db_pool_connections{state="in_use"} 2"#,
             r#"ordersvc_db_pool_connections{state="idle"} 3"#,
+            "ordersvc_events_published_total 1",
+            "ordersvc_event_publish_errors_total 1",
+            r#"ordersvc_events_relay_lag_seconds_bucket{le="0.05"} 1"#,
+            "ordersvc_outbox_backlog_events 4",
+            "ordersvc_outbox_oldest_event_age_seconds 1.5",
         ] {
             assert!(
                 text.lines().any(|l| l == line),

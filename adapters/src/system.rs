@@ -2,7 +2,7 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use domain::{Clock, IdGenerator, OrderId, Timestamp};
+use domain::{Clock, EventId, IdGenerator, OrderId, Timestamp};
 use uuid::Uuid;
 
 /// The system's wall clock.
@@ -26,6 +26,10 @@ pub struct UuidV7Generator;
 impl IdGenerator for UuidV7Generator {
     fn next_id(&self) -> OrderId {
         OrderId::from_uuid(Uuid::now_v7())
+    }
+
+    fn next_event_id(&self) -> EventId {
+        EventId::from_uuid(Uuid::now_v7())
     }
 }
 

@@ -17,6 +17,7 @@ mod error;
 mod fingerprint;
 mod metrics;
 pub mod policy;
+mod relay;
 mod service;
 mod use_cases;
 
@@ -29,6 +30,7 @@ pub use error::{ServiceError, error_chain};
 pub use metrics::MockMetrics;
 pub use metrics::{BreakerState, CallOutcome, Metrics};
 pub use policy::Forbidden;
+pub use relay::{EventRelay, RelaySettings, RelayedBatch};
 #[cfg(any(test, feature = "mocks"))]
 pub use service::MockOrderService;
 pub use service::{ChangeStatus, ListOrders, OrderPage, OrderService, PlaceOrder, Placed};

@@ -76,4 +76,13 @@ pub trait Metrics: Send + Sync {
 
     /// The circuit breaker moved to `state`.
     fn breaker_state(&self, state: BreakerState);
+
+    /// The broker acknowledged an event, `lag` after the change it tells of.
+    fn event_published(&self, lag: Duration);
+
+    /// An event could not be published (it is tried again).
+    fn event_publish_failed(&self);
+
+    /// `count` events wait in the outbox, the oldest for `oldest_age`.
+    fn outbox_backlog(&self, count: u64, oldest_age: Duration);
 }

@@ -12,6 +12,7 @@
 //! service left out: a real lifecycle, validation, and money that is not a float.
 
 mod decimal;
+mod events;
 mod idempotency;
 mod ids;
 mod listing;
@@ -27,6 +28,7 @@ mod text;
 mod time;
 mod validation;
 
+pub use events::{Backlog, EventId, OrderChange, OrderEvent};
 pub use idempotency::{
     IdempotencyKey, IdempotencyRecord, Insertion, InvalidIdempotencyKey, KeyOwner,
     RequestFingerprint,
@@ -40,9 +42,12 @@ pub use order::{
 pub use order_draft::{OrderDraft, OrderItemDraft};
 pub use order_item::{InvalidQuantity, InvalidUnitPrice, ItemName, OrderItem, Quantity, UnitPrice};
 pub use order_status::{InvalidTransition, OrderStatus, ParseOrderStatusError};
-pub use ports::{BoxError, Clock, IdGenerator, OrderRepository, RepositoryError};
+pub use ports::{
+    BoxError, Clock, EventPublisher, IdGenerator, OrderRepository, Outbox, PublishError,
+    RepositoryError,
+};
 #[cfg(feature = "mocks")]
-pub use ports::{MockClock, MockIdGenerator, MockOrderRepository};
+pub use ports::{MockClock, MockEventPublisher, MockIdGenerator, MockOrderRepository, MockOutbox};
 pub use text::{InvalidText, is_refused_in_text};
 pub use time::Timestamp;
 pub use validation::{FieldError, ValidationErrors};

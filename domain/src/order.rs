@@ -226,6 +226,19 @@ impl Order {
         self
     }
 
+    /// This order as it was right after the change that gave it `version`, `status` and `updated_on`. For
+    /// repositories only: nothing but a status change alters an order once it is placed, so those three fields are
+    /// all that differ from the order as it is now.
+    #[must_use]
+    pub fn as_of(&self, version: Version, status: OrderStatus, updated_on: Timestamp) -> Self {
+        Self {
+            status,
+            updated_on,
+            version,
+            ..self.clone()
+        }
+    }
+
     /// The order's id.
     pub const fn id(&self) -> OrderId {
         self.id
@@ -288,7 +301,7 @@ impl Order {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::{ItemName, ProductCode};
 
@@ -301,7 +314,8 @@ mod tests {
         )
     }
 
-    fn placed() -> Order {
+    /// An order placed at 10 µs with id `[7; 16]`.
+    pub(crate) fn placed() -> Order {
         let new = NewOrder {
             customer_id: CustomerId::new("c").unwrap(),
             restaurant_id: RestaurantId::new("r").unwrap(),

@@ -8,8 +8,8 @@ use std::error::Error as StdError;
 use thiserror::Error;
 
 use crate::{
-    IdempotencyRecord, Insertion, Order, OrderFilter, OrderId, OrderPosition, StatusChange,
-    Timestamp,
+    Backlog, EventId, IdempotencyRecord, Insertion, Order, OrderEvent, OrderFilter, OrderId,
+    OrderPosition, StatusChange, Timestamp,
 };
 
 /// A driver's error, kept as the source of a port error so logs show the whole chain.
@@ -34,16 +34,18 @@ pub enum RepositoryError {
 /// Where orders are kept (Go kit's `Repository`).
 #[cfg_attr(feature = "mocks", mockall::automock)]
 pub trait OrderRepository: Send + Sync {
-    /// Stores a newly placed order with all its items and, when given, its idempotency record, atomically. When the
-    /// record's key is held by an unexpired earlier request, stores nothing and says which order that request made.
+    /// Stores a newly placed order with all its items and, when given, its idempotency record and its event (into
+    /// the outbox), atomically. When the record's key is held by an unexpired earlier request, stores nothing and
+    /// says which order that request made.
     ///
     /// # Errors
     /// [`RepositoryError::Conflict`] when the id exists already; `Unavailable` or `Other` when the store fails.
-    #[allow(clippy::needless_lifetimes)] // mockall's generated mock needs the lifetime named
-    fn insert<'a>(
+    #[allow(clippy::needless_lifetimes)] // mockall's generated mock needs the lifetimes named
+    fn insert<'a, 'e>(
         &self,
         order: &Order,
         idempotency: Option<&'a IdempotencyRecord>,
+        event: Option<&'e OrderEvent>,
     ) -> Result<Insertion, RepositoryError>;
 
     /// Reads an order with its items; `None` when there is no order with that id.
@@ -68,12 +70,17 @@ pub trait OrderRepository: Send + Sync {
     ) -> Result<Vec<Order>, RepositoryError>;
 
     /// Applies `change` only if the stored order still has `change.from` at `change.from_version`, in one atomic
-    /// step: sets the status, `updated_on` and the next version.
+    /// step: sets the status, `updated_on` and the next version, and stores `event` (when given) into the outbox.
     ///
     /// # Errors
     /// [`RepositoryError::Conflict`] when the stored order moved on (or does not exist); `Unavailable` or `Other`
     /// when the store fails.
-    fn update_status(&self, change: &StatusChange) -> Result<(), RepositoryError>;
+    #[allow(clippy::needless_lifetimes)] // mockall's generated mock needs the lifetime named
+    fn update_status<'e>(
+        &self,
+        change: &StatusChange,
+        event: Option<&'e OrderEvent>,
+    ) -> Result<(), RepositoryError>;
 
     /// Forgets up to `limit` idempotency records made before `expired_before` (their keys may then be used again);
     /// returns how many it forgot, so a caller purges in short batches until fewer come back.
@@ -99,4 +106,66 @@ pub trait Clock: Send + Sync {
 pub trait IdGenerator: Send + Sync {
     /// A fresh, never used id.
     fn next_id(&self) -> OrderId;
+
+    /// A fresh, never used event id.
+    fn next_event_id(&self) -> EventId;
+}
+
+/// Where events wait until they are published: the outbox that [`OrderRepository`] fills with each change. Several
+/// relays (one per instance) may share one outbox.
+#[cfg_attr(feature = "mocks", mockall::automock)]
+pub trait Outbox: Send + Sync {
+    /// Claims up to `limit` unpublished events for this relay until `lease_until` (no other relay takes them until
+    /// then), oldest first. Of each order it claims only the earliest unpublished event, and none while an earlier
+    /// one is claimed elsewhere, so an order's events go out in version order whichever relay takes them. An event
+    /// whose lease ran out (its relay died) is claimed again.
+    ///
+    /// # Errors
+    /// `Unavailable` or `Other` when the store fails.
+    fn claim(
+        &self,
+        limit: u32,
+        now: Timestamp,
+        lease_until: Timestamp,
+    ) -> Result<Vec<OrderEvent>, RepositoryError>;
+
+    /// Marks `published` as published at `at`, and releases `failed` at once for the next claim.
+    ///
+    /// # Errors
+    /// `Unavailable` or `Other` when the store fails; the events then stay claimed until their lease runs out.
+    fn settle(
+        &self,
+        published: &[EventId],
+        failed: &[EventId],
+        at: Timestamp,
+    ) -> Result<(), RepositoryError>;
+
+    /// Forgets up to `limit` events published before `published_before`; returns how many.
+    ///
+    /// # Errors
+    /// `Unavailable` or `Other` when the store fails.
+    fn purge_published(
+        &self,
+        published_before: Timestamp,
+        limit: u32,
+    ) -> Result<usize, RepositoryError>;
+
+    /// How many events wait, and since when.
+    ///
+    /// # Errors
+    /// `Unavailable` or `Other` when the store fails.
+    fn backlog(&self) -> Result<Backlog, RepositoryError>;
+}
+
+/// The broker refused an event or could not be reached; the driver's reason is the source.
+#[derive(Debug, Error)]
+#[error("the event was not published")]
+pub struct PublishError(#[source] pub BoxError);
+
+/// Where events are published (a message broker).
+#[cfg_attr(feature = "mocks", mockall::automock)]
+pub trait EventPublisher: Send + Sync {
+    /// Publishes every event and waits until the broker has kept each; the result for each event, in order. An
+    /// event is published again when this fails after all, so the broker must drop a repeated event id.
+    fn publish(&self, events: &[OrderEvent]) -> Vec<Result<(), PublishError>>;
 }

@@ -24,6 +24,20 @@ impl Timestamp {
         Self(self.0.saturating_sub(micros))
     }
 
+    /// The instant `duration` later (the latest representable instant if that is out of range).
+    #[must_use]
+    pub fn plus(self, duration: std::time::Duration) -> Self {
+        let micros = i64::try_from(duration.as_micros()).unwrap_or(i64::MAX);
+        Self(self.0.saturating_add(micros))
+    }
+
+    /// How long after `earlier` this instant is; zero when it is not later.
+    pub fn since(self, earlier: Self) -> std::time::Duration {
+        std::time::Duration::from_micros(
+            u64::try_from(self.0.saturating_sub(earlier.0)).unwrap_or(0),
+        )
+    }
+
     /// Whole seconds since the Unix epoch (rounded down), as the seed's API reports times.
     pub const fn unix_seconds(self) -> i64 {
         self.0.div_euclid(1_000_000)

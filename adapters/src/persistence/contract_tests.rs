@@ -65,12 +65,12 @@ fn change(order: &Order, to: OrderStatus) -> StatusChange {
 
 fn an_inserted_order_is_found_as_it_was_with_its_items_in_order(repo: &DieselOrderRepository) {
     let placed = order(1);
-    repo.insert(&placed, None).unwrap();
+    repo.insert(&placed, None, None).unwrap();
     assert_eq!(repo.find(&placed.id()).unwrap(), Some(placed));
 }
 
 fn an_unknown_id_is_not_found(repo: &DieselOrderRepository) {
-    repo.insert(&order(1), None).unwrap();
+    repo.insert(&order(1), None, None).unwrap();
     assert_eq!(repo.find(&OrderId::from_bytes([9; 16])).unwrap(), None);
 }
 
@@ -86,7 +86,7 @@ fn the_largest_order_round_trips_exactly(repo: &DieselOrderRepository) {
         })
         .collect();
     let placed = order_with(2, items);
-    repo.insert(&placed, None).unwrap();
+    repo.insert(&placed, None, None).unwrap();
     let found = repo.find(&placed.id()).unwrap().unwrap();
     assert_eq!(found.total().cents(), 100 * 100_000_000 * 10_000);
     assert_eq!(found, placed);
@@ -94,10 +94,10 @@ fn the_largest_order_round_trips_exactly(repo: &DieselOrderRepository) {
 
 fn inserting_a_taken_id_is_a_conflict_that_writes_nothing(repo: &DieselOrderRepository) {
     let first = order(3);
-    repo.insert(&first, None).unwrap();
+    repo.insert(&first, None, None).unwrap();
     let second = order_with(3, vec![item("other", "Other", "1.00", "1")]);
     assert!(matches!(
-        repo.insert(&second, None),
+        repo.insert(&second, None, None),
         Err(RepositoryError::Conflict)
     ));
     assert_eq!(repo.find(&first.id()).unwrap(), Some(first));
@@ -105,9 +105,9 @@ fn inserting_a_taken_id_is_a_conflict_that_writes_nothing(repo: &DieselOrderRepo
 
 fn a_change_applies_when_the_stored_state_is_the_one_decided_on(repo: &DieselOrderRepository) {
     let placed = order(4);
-    repo.insert(&placed, None).unwrap();
+    repo.insert(&placed, None, None).unwrap();
     let accept = change(&placed, OrderStatus::Accepted);
-    repo.update_status(&accept).unwrap();
+    repo.update_status(&accept, None).unwrap();
     let found = repo.find(&placed.id()).unwrap().unwrap();
     assert_eq!(found, placed.clone().apply(&accept));
     assert_eq!(
@@ -121,13 +121,13 @@ fn a_change_decided_on_a_stale_state_is_a_conflict_that_writes_nothing(
     repo: &DieselOrderRepository,
 ) {
     let placed = order(5);
-    repo.insert(&placed, None).unwrap();
-    repo.update_status(&change(&placed, OrderStatus::Rejected))
+    repo.insert(&placed, None, None).unwrap();
+    repo.update_status(&change(&placed, OrderStatus::Rejected), None)
         .unwrap();
     let after_reject = repo.find(&placed.id()).unwrap();
     let stale_status = change(&placed, OrderStatus::Accepted);
     assert!(matches!(
-        repo.update_status(&stale_status),
+        repo.update_status(&stale_status, None),
         Err(RepositoryError::Conflict)
     ));
     let stale_version = StatusChange {
@@ -135,7 +135,7 @@ fn a_change_decided_on_a_stale_state_is_a_conflict_that_writes_nothing(
         ..stale_status
     };
     assert!(matches!(
-        repo.update_status(&stale_version),
+        repo.update_status(&stale_version, None),
         Err(RepositoryError::Conflict)
     ));
     assert_eq!(repo.find(&placed.id()).unwrap(), after_reject);
@@ -144,14 +144,14 @@ fn a_change_decided_on_a_stale_state_is_a_conflict_that_writes_nothing(
 fn a_change_to_an_unknown_order_is_a_conflict(repo: &DieselOrderRepository) {
     let never_stored = order(6);
     assert!(matches!(
-        repo.update_status(&change(&never_stored, OrderStatus::Accepted)),
+        repo.update_status(&change(&never_stored, OrderStatus::Accepted), None),
         Err(RepositoryError::Conflict)
     ));
 }
 
 fn of_sixteen_racing_changes_exactly_one_applies(repo: &DieselOrderRepository) {
     let placed = order(7);
-    repo.insert(&placed, None).unwrap();
+    repo.insert(&placed, None, None).unwrap();
     let barrier = Arc::new(Barrier::new(16));
     let results: Vec<Result<(), RepositoryError>> = std::thread::scope(|scope| {
         let handles: Vec<_> = (0..16)
@@ -164,7 +164,7 @@ fn of_sixteen_racing_changes_exactly_one_applies(repo: &DieselOrderRepository) {
                 let (barrier, change) = (Arc::clone(&barrier), change(&placed, to));
                 scope.spawn(move || {
                     barrier.wait();
-                    repo.update_status(&change)
+                    repo.update_status(&change, None)
                 })
             })
             .collect();
@@ -223,7 +223,7 @@ fn listing_is_newest_first_by_time_then_id_and_pages_cover_everything_once(
         .map(|i| placed_at(i, "c", "r", 1_000 + i64::from(i / 3)))
         .collect();
     for order in &placed {
-        repo.insert(order, None).unwrap();
+        repo.insert(order, None, None).unwrap();
     }
     let mut expected = placed.clone();
     expected.sort_by_key(|o| std::cmp::Reverse((o.created_on(), o.id())));
@@ -250,9 +250,9 @@ fn each_filter_keeps_only_its_orders(repo: &DieselOrderRepository) {
         placed_at(4, "bob", "sushi", 40),
     ];
     for order in &placed {
-        repo.insert(order, None).unwrap();
+        repo.insert(order, None, None).unwrap();
     }
-    repo.update_status(&change(&placed[2], OrderStatus::Accepted))
+    repo.update_status(&change(&placed[2], OrderStatus::Accepted), None)
         .unwrap();
     let by = |filter: OrderFilter| ids(&walk(repo, &filter, 2));
     let id = |i: u8| OrderId::from_bytes([i; 16]);
@@ -296,14 +296,14 @@ fn orders_created_while_paging_neither_repeat_nor_push_out_older_ones(
     repo: &DieselOrderRepository,
 ) {
     for i in 1..=10 {
-        repo.insert(&placed_at(i, "c", "r", i64::from(i) * 10), None)
+        repo.insert(&placed_at(i, "c", "r", i64::from(i) * 10), None, None)
             .unwrap();
     }
     let first = repo
         .list(&OrderFilter::default(), None, 4, usize::MAX)
         .unwrap();
     for i in 11..=15 {
-        repo.insert(&placed_at(i, "c", "r", 1_000 + i64::from(i)), None)
+        repo.insert(&placed_at(i, "c", "r", 1_000 + i64::from(i)), None, None)
             .unwrap();
     }
     let mut seen = first.clone();
@@ -324,7 +324,7 @@ fn orders_created_while_paging_neither_repeat_nor_push_out_older_ones(
 
 fn listing_stops_after_the_order_that_goes_over_the_weight_limit(repo: &DieselOrderRepository) {
     for i in 1..=6 {
-        repo.insert(&placed_at(i, "c", "r", i64::from(i) * 10), None)
+        repo.insert(&placed_at(i, "c", "r", i64::from(i) * 10), None, None)
             .unwrap();
     }
     let one = placed_at(1, "c", "r", 10).weight();
@@ -360,11 +360,14 @@ fn record(key: &str, fingerprint: u8, at: i64, expired_before: i64) -> Idempoten
 fn a_held_key_stores_nothing_and_names_the_earlier_order(repo: &DieselOrderRepository) {
     let first = order(20);
     assert_eq!(
-        repo.insert(&first, Some(&record("k", 1, 100, 0))).unwrap(),
+        repo.insert(&first, Some(&record("k", 1, 100, 0)), None)
+            .unwrap(),
         Insertion::Inserted
     );
     let second = order(21);
-    let taken = repo.insert(&second, Some(&record("k", 2, 200, 0))).unwrap();
+    let taken = repo
+        .insert(&second, Some(&record("k", 2, 200, 0)), None)
+        .unwrap();
     assert_eq!(
         taken,
         Insertion::KeyTaken {
@@ -378,7 +381,7 @@ fn a_held_key_stores_nothing_and_names_the_earlier_order(repo: &DieselOrderRepos
         "nothing of the second request is stored"
     );
     assert_eq!(
-        repo.insert(&second, Some(&record("other", 2, 200, 0)))
+        repo.insert(&second, Some(&record("other", 2, 200, 0)), None)
             .unwrap(),
         Insertion::Inserted
     );
@@ -392,13 +395,13 @@ fn one_key_from_two_owners_names_two_requests(repo: &DieselOrderRepository) {
     let (alice, bob) = (order(24), order(25));
     for (order, owner) in [(&alice, "customer:alice"), (&bob, "customer:bob")] {
         assert_eq!(
-            repo.insert(order, Some(&owned(owner, 1))).unwrap(),
+            repo.insert(order, Some(&owned(owner, 1)), None).unwrap(),
             Insertion::Inserted,
             "{owner}"
         );
     }
     assert_eq!(
-        repo.insert(&order(26), Some(&owned("customer:bob", 1)))
+        repo.insert(&order(26), Some(&owned("customer:bob", 1)), None)
             .unwrap(),
         Insertion::KeyTaken {
             order_id: bob.id(),
@@ -409,12 +412,12 @@ fn one_key_from_two_owners_names_two_requests(repo: &DieselOrderRepository) {
 }
 
 fn an_expired_key_is_free_again(repo: &DieselOrderRepository) {
-    repo.insert(&order(22), Some(&record("k", 1, 100, 0)))
+    repo.insert(&order(22), Some(&record("k", 1, 100, 0)), None)
         .unwrap();
     let later = order(23);
     // The new request considers anything made before 150 expired.
     assert_eq!(
-        repo.insert(&later, Some(&record("k", 2, 1_000, 150)))
+        repo.insert(&later, Some(&record("k", 2, 1_000, 150)), None)
             .unwrap(),
         Insertion::Inserted
     );
@@ -430,7 +433,7 @@ fn of_sixteen_racing_creates_with_one_key_exactly_one_stores(repo: &DieselOrderR
                 scope.spawn(move || {
                     let candidate = order(100 + i);
                     barrier.wait();
-                    repo.insert(&candidate, Some(&record("race", 7, 100, 0)))
+                    repo.insert(&candidate, Some(&record("race", 7, 100, 0)), None)
                         .unwrap()
                 })
             })
@@ -494,6 +497,8 @@ macro_rules! contract {
     };
 }
 
+mod outbox;
+
 contract!(
     an_inserted_order_is_found_as_it_was_with_its_items_in_order,
     an_unknown_id_is_not_found,
@@ -519,7 +524,7 @@ fn purging_removes_only_expired_keys_in_batches() {
     let db = Database::connect(database.url(), &PoolOptions::default()).unwrap();
     let repo = db.repository();
     for (i, at) in [(30, 10), (31, 20), (32, 30), (33, 500)] {
-        repo.insert(&order(i), Some(&record(&format!("k{i}"), 1, at, 0)))
+        repo.insert(&order(i), Some(&record(&format!("k{i}"), 1, at, 0)), None)
             .unwrap();
     }
     let cutoff = Timestamp::from_unix_micros(100);
@@ -527,7 +532,7 @@ fn purging_removes_only_expired_keys_in_batches() {
     assert_eq!(repo.purge_idempotency_keys(cutoff, 2).unwrap(), 1);
     assert_eq!(repo.purge_idempotency_keys(cutoff, 2).unwrap(), 0);
     assert_eq!(
-        repo.insert(&order(34), Some(&record("k33", 2, 600, 0)))
+        repo.insert(&order(34), Some(&record("k33", 2, 600, 0)), None)
             .unwrap(),
         Insertion::KeyTaken {
             order_id: OrderId::from_bytes([33; 16]),
@@ -535,7 +540,7 @@ fn purging_removes_only_expired_keys_in_batches() {
         }
     );
     assert_eq!(
-        repo.insert(&order(35), Some(&record("k30", 2, 600, 0)))
+        repo.insert(&order(35), Some(&record("k30", 2, 600, 0)), None)
             .unwrap(),
         Insertion::Inserted
     );
@@ -544,12 +549,12 @@ fn purging_removes_only_expired_keys_in_batches() {
         owner: KeyOwner::named("customer:c"),
         ..record("k36", 3, 700, 0)
     };
-    repo.insert(&order(36), Some(&record("k36", 1, 10, 0)))
+    repo.insert(&order(36), Some(&record("k36", 1, 10, 0)), None)
         .unwrap();
-    repo.insert(&order(37), Some(&fresh)).unwrap();
+    repo.insert(&order(37), Some(&fresh), None).unwrap();
     assert_eq!(repo.purge_idempotency_keys(cutoff, 10).unwrap(), 1);
     assert_eq!(
-        repo.insert(&order(38), Some(&fresh)).unwrap(),
+        repo.insert(&order(38), Some(&fresh), None).unwrap(),
         Insertion::KeyTaken {
             order_id: OrderId::from_bytes([37; 16]),
             fingerprint: RequestFingerprint::new([3; 32]),
@@ -601,7 +606,7 @@ fn every_instance_on_a_database_shares_one_cursor_key_and_databases_differ() {
 fn migrations_run_once_however_often_the_service_starts() {
     let database = TestDatabase::sqlite();
     let placed = order(8);
-    repository(&database).insert(&placed, None).unwrap();
+    repository(&database).insert(&placed, None, None).unwrap();
     assert_eq!(
         repository(&database).find(&placed.id()).unwrap(),
         Some(placed)

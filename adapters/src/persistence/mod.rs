@@ -10,6 +10,7 @@ mod errors;
 mod idempotency;
 mod keys;
 mod listing;
+mod outbox;
 mod repository;
 mod rows;
 mod schema;

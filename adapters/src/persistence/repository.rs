@@ -8,18 +8,18 @@ use diesel::prelude::*;
 use diesel::r2d2::R2D2Connection;
 use diesel::result::Error as DieselError;
 use domain::{
-    IdempotencyRecord, Insertion, Order, OrderFilter, OrderId, OrderPosition, OrderRepository,
-    RepositoryError, StatusChange, Timestamp,
+    Backlog, EventId, IdempotencyRecord, Insertion, Order, OrderEvent, OrderFilter, OrderId,
+    OrderPosition, OrderRepository, Outbox, RepositoryError, StatusChange, Timestamp,
 };
 use r2d2::{Pool, PooledConnection};
 
 use super::connection::{AnyConnection, AnyConnectionManager};
 use super::errors::{from_diesel, from_pool, is_serialization_failure};
-use super::idempotency;
 use super::listing::list_orders;
 use super::rows::{ItemRow, OrderRow, orders_from_joined_rows, version_column};
 use super::schema::{order_items, orders};
 use super::writes::{self, CompareAndSetStatus, InsertItems, InsertOrder};
+use super::{idempotency, outbox};
 
 /// How often a transaction that lost a serialization race runs again before the caller hears `Unavailable`.
 const SERIALIZATION_ATTEMPTS: usize = 3;
@@ -108,6 +108,7 @@ impl OrderRepository for DieselOrderRepository {
         &self,
         order: &Order,
         idempotency: Option<&IdempotencyRecord>,
+        event: Option<&OrderEvent>,
     ) -> Result<Insertion, RepositoryError> {
         let order_row = OrderRow::from_order(order);
         let item_rows = ItemRow::from_order(order);
@@ -120,6 +121,9 @@ impl OrderRepository for DieselOrderRepository {
             }
             writes::execute(conn, InsertOrder(&order_row))?;
             writes::execute(conn, InsertItems(&item_rows))?;
+            if let Some(event) = event {
+                outbox::record(conn, event)?;
+            }
             Ok(Insertion::Inserted)
         })
     }
@@ -159,9 +163,11 @@ impl OrderRepository for DieselOrderRepository {
         list_orders(&mut conn, filter, after, limit, max_weight)
     }
 
-    fn update_status(&self, change: &StatusChange) -> Result<(), RepositoryError> {
-        let _turn = self.write_turn();
-        let mut conn = self.connection()?;
+    fn update_status(
+        &self,
+        change: &StatusChange,
+        event: Option<&OrderEvent>,
+    ) -> Result<(), RepositoryError> {
         // The compare-and-set: one conditional UPDATE, so two racing requests can never both apply a change.
         let (from_version, to_version) = (
             version_column(change.from_version),
@@ -175,12 +181,26 @@ impl OrderRepository for DieselOrderRepository {
             to_version,
             at: change.at.unix_micros(),
         };
-        let updated = writes::execute(&mut conn, compare_and_set).map_err(from_diesel)?;
-        if updated == 1 {
-            Ok(())
-        } else {
-            Err(RepositoryError::Conflict)
-        }
+        let Some(event) = event else {
+            let _turn = self.write_turn();
+            let mut conn = self.connection()?;
+            let updated = writes::execute(&mut conn, compare_and_set).map_err(from_diesel)?;
+            return if updated == 1 {
+                Ok(())
+            } else {
+                Err(RepositoryError::Conflict)
+            };
+        };
+        // With its event, in one transaction: the change and its event are committed together or not at all.
+        self.in_transaction(|conn| {
+            if writes::execute(conn, compare_and_set)? != 1 {
+                return Ok(false);
+            }
+            outbox::record(conn, event)?;
+            Ok(true)
+        })?
+        .then_some(())
+        .ok_or(RepositoryError::Conflict)
     }
 
     fn purge_idempotency_keys(
@@ -191,5 +211,46 @@ impl OrderRepository for DieselOrderRepository {
         let _turn = self.write_turn();
         let mut conn = self.connection()?;
         idempotency::purge(&mut conn, expired_before, i64::from(limit)).map_err(from_diesel)
+    }
+}
+
+impl Outbox for DieselOrderRepository {
+    fn claim(
+        &self,
+        limit: u32,
+        now: Timestamp,
+        lease_until: Timestamp,
+    ) -> Result<Vec<OrderEvent>, RepositoryError> {
+        let _turn = self.write_turn();
+        let mut pooled = self.connection()?;
+        let conn: &mut AnyConnection = &mut pooled;
+        outbox::claim(conn, limit, now, lease_until)
+    }
+
+    fn settle(
+        &self,
+        published: &[EventId],
+        failed: &[EventId],
+        at: Timestamp,
+    ) -> Result<(), RepositoryError> {
+        if published.is_empty() && failed.is_empty() {
+            return Ok(());
+        }
+        self.in_transaction(|conn| outbox::settle(conn, published, failed, at))
+    }
+
+    fn purge_published(
+        &self,
+        published_before: Timestamp,
+        limit: u32,
+    ) -> Result<usize, RepositoryError> {
+        let _turn = self.write_turn();
+        let mut conn = self.connection()?;
+        outbox::purge(&mut conn, published_before, i64::from(limit)).map_err(from_diesel)
+    }
+
+    fn backlog(&self) -> Result<Backlog, RepositoryError> {
+        let mut conn = self.connection()?;
+        outbox::backlog(&mut conn).map_err(from_diesel)
     }
 }

@@ -43,3 +43,16 @@ diesel::table! {
 
 diesel::joinable!(order_items -> orders (order_id));
 diesel::allow_tables_to_appear_in_same_query!(orders, order_items);
+
+diesel::table! {
+    order_events (event_id) {
+        event_id -> Binary,
+        order_id -> Binary,
+        order_version -> BigInt,
+        from_status -> Nullable<Text>,
+        to_status -> Text,
+        occurred_on -> BigInt,
+        claimed_until -> Nullable<BigInt>,
+        published_on -> Nullable<BigInt>,
+    }
+}

@@ -9,7 +9,7 @@ use diesel::backend::Backend;
 use diesel::query_builder::{AstPass, QueryFragment, QueryId};
 use diesel::query_dsl::methods::ExecuteDsl;
 use diesel::serialize::ToSql;
-use diesel::sql_types::{BigInt, Binary, HasSqlType, Integer, Text};
+use diesel::sql_types::{BigInt, Binary, HasSqlType, Integer, Nullable, Text};
 
 use super::connection::AnyConnection;
 use super::rows::{ItemRow, OrderRow};
@@ -31,6 +31,46 @@ pub(crate) struct CompareAndSetStatus<'a> {
     pub to: &'a str,
     pub to_version: i64,
     pub at: i64,
+}
+
+/// `INSERT` of one event into the outbox.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct InsertEvent<'a> {
+    pub event_id: &'a [u8],
+    pub order_id: &'a [u8],
+    pub order_version: i64,
+    pub from_status: Option<&'a str>,
+    pub to_status: &'a str,
+    pub occurred_on: i64,
+}
+
+impl<DB> QueryFragment<DB> for InsertEvent<'_>
+where
+    DB: Backend + HasSqlType<Binary> + HasSqlType<Text> + HasSqlType<BigInt>,
+    [u8]: ToSql<Binary, DB>,
+    str: ToSql<Text, DB>,
+    i64: ToSql<BigInt, DB>,
+    for<'x> Option<&'x str>: ToSql<Nullable<Text>, DB>,
+{
+    fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
+        out.push_sql(
+            "INSERT INTO \"order_events\" (\"event_id\", \"order_id\", \"order_version\", \"from_status\", \
+             \"to_status\", \"occurred_on\") VALUES (",
+        );
+        out.push_bind_param::<Binary, _>(self.event_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Binary, _>(self.order_id)?;
+        out.push_sql(", ");
+        out.push_bind_param::<BigInt, _>(&self.order_version)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Nullable<Text>, _>(&self.from_status)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Text, _>(self.to_status)?;
+        out.push_sql(", ");
+        out.push_bind_param::<BigInt, _>(&self.occurred_on)?;
+        out.push_sql(")");
+        Ok(())
+    }
 }
 
 impl<DB> QueryFragment<DB> for InsertOrder<'_>
@@ -130,7 +170,7 @@ macro_rules! cached_by_sql {
         }
     )*};
 }
-cached_by_sql!(InsertOrder, InsertItems, CompareAndSetStatus);
+cached_by_sql!(InsertOrder, InsertItems, CompareAndSetStatus, InsertEvent);
 
 /// Runs `statement` on whichever backend `conn` is; returns how many rows it changed.
 pub(crate) fn execute<Q>(conn: &mut AnyConnection, statement: Q) -> QueryResult<usize>

@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use domain::{
-    IdempotencyRecord, Insertion, Order, OrderFilter, OrderId, OrderPosition, OrderRepository,
-    RepositoryError, StatusChange, Timestamp,
+    IdempotencyRecord, Insertion, Order, OrderEvent, OrderFilter, OrderId, OrderPosition,
+    OrderRepository, RepositoryError, StatusChange, Timestamp,
 };
 use thiserror::Error;
 
@@ -230,8 +230,9 @@ impl<R: OrderRepository> OrderRepository for CircuitBreaker<R> {
         &self,
         order: &Order,
         idempotency: Option<&IdempotencyRecord>,
+        event: Option<&OrderEvent>,
     ) -> Result<Insertion, RepositoryError> {
-        self.call(|next| next.insert(order, idempotency))
+        self.call(|next| next.insert(order, idempotency, event))
     }
 
     fn find(&self, id: &OrderId) -> Result<Option<Order>, RepositoryError> {
@@ -248,8 +249,12 @@ impl<R: OrderRepository> OrderRepository for CircuitBreaker<R> {
         self.call(|next| next.list(filter, after, limit, max_weight))
     }
 
-    fn update_status(&self, change: &StatusChange) -> Result<(), RepositoryError> {
-        self.call(|next| next.update_status(change))
+    fn update_status(
+        &self,
+        change: &StatusChange,
+        event: Option<&OrderEvent>,
+    ) -> Result<(), RepositoryError> {
+        self.call(|next| next.update_status(change, event))
     }
 
     fn purge_idempotency_keys(

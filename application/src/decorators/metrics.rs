@@ -4,8 +4,8 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use domain::{
-    IdempotencyRecord, Insertion, Order, OrderFilter, OrderId, OrderPosition, OrderRepository,
-    RepositoryError, StatusChange, Timestamp,
+    IdempotencyRecord, Insertion, Order, OrderEvent, OrderFilter, OrderId, OrderPosition,
+    OrderRepository, RepositoryError, StatusChange, Timestamp,
 };
 
 use crate::{CallOutcome, Metrics};
@@ -43,8 +43,9 @@ impl<R: OrderRepository> OrderRepository for MetricsRepository<R> {
         &self,
         order: &Order,
         idempotency: Option<&IdempotencyRecord>,
+        event: Option<&OrderEvent>,
     ) -> Result<Insertion, RepositoryError> {
-        let result = self.observe("insert", |next| next.insert(order, idempotency));
+        let result = self.observe("insert", |next| next.insert(order, idempotency, event));
         if matches!(result, Ok(Insertion::Inserted)) {
             self.metrics.order_placed();
         }
@@ -65,8 +66,12 @@ impl<R: OrderRepository> OrderRepository for MetricsRepository<R> {
         self.observe("list", |next| next.list(filter, after, limit, max_weight))
     }
 
-    fn update_status(&self, change: &StatusChange) -> Result<(), RepositoryError> {
-        let result = self.observe("update_status", |next| next.update_status(change));
+    fn update_status(
+        &self,
+        change: &StatusChange,
+        event: Option<&OrderEvent>,
+    ) -> Result<(), RepositoryError> {
+        let result = self.observe("update_status", |next| next.update_status(change, event));
         if result.is_ok() {
             self.metrics.status_changed(change.from, change.to);
         }
@@ -106,7 +111,9 @@ mod tests {
     #[test]
     fn an_applied_change_counts_its_transition_and_the_call() {
         let mut next = MockOrderRepository::new();
-        next.expect_update_status().times(1).returning(|_| Ok(()));
+        next.expect_update_status()
+            .times(1)
+            .returning(|_, _| Ok(()));
         let mut metrics = MockMetrics::new();
         metrics
             .expect_repository_call()
@@ -119,7 +126,7 @@ mod tests {
             .times(1)
             .return_const(());
         MetricsRepository::new(next, Arc::new(metrics))
-            .update_status(&change())
+            .update_status(&change(), None)
             .unwrap();
     }
 
@@ -128,7 +135,7 @@ mod tests {
         let mut next = MockOrderRepository::new();
         next.expect_update_status()
             .times(1)
-            .returning(|_| Err(RepositoryError::Conflict));
+            .returning(|_, _| Err(RepositoryError::Conflict));
         let mut metrics = MockMetrics::new();
         metrics
             .expect_repository_call()
@@ -136,7 +143,7 @@ mod tests {
             .times(1)
             .return_const(());
         metrics.expect_status_changed().never();
-        let result = MetricsRepository::new(next, Arc::new(metrics)).update_status(&change());
+        let result = MetricsRepository::new(next, Arc::new(metrics)).update_status(&change(), None);
         assert!(matches!(result, Err(RepositoryError::Conflict)));
     }
 
@@ -163,7 +170,7 @@ mod tests {
     fn a_stored_order_counts_as_placed_and_a_failed_insert_does_not() {
         for (stored, placed) in [(true, 1), (false, 0)] {
             let mut next = MockOrderRepository::new();
-            next.expect_insert().times(1).returning(move |_, _| {
+            next.expect_insert().times(1).returning(move |_, _, _| {
                 if stored {
                     Ok(Insertion::Inserted)
                 } else {
@@ -183,7 +190,10 @@ mod tests {
                 .return_const(());
             metrics.expect_order_placed().times(placed).return_const(());
             let repository = MetricsRepository::new(next, Arc::new(metrics));
-            assert_eq!(repository.insert(&sample_order(), None).is_ok(), stored);
+            assert_eq!(
+                repository.insert(&sample_order(), None, None).is_ok(),
+                stored
+            );
         }
     }
 

@@ -1,7 +1,7 @@
 //! Change an order's status: the policy says whether the caller may ask, the domain decides, the repository applies the change as a compare-and-set, and a
 //! lost race is judged again on the new state.
 
-use domain::{Clock, IdGenerator, Order, OrderRepository, RepositoryError};
+use domain::{Clock, IdGenerator, Order, OrderEvent, OrderRepository, RepositoryError};
 
 use super::CoreOrderService;
 use crate::{Caller, ChangeStatus, ServiceError, policy};
@@ -36,8 +36,13 @@ impl<R: OrderRepository, C: Clock, I: IdGenerator> CoreOrderService<R, C, I> {
             let Some(change) = decision? else {
                 return Ok(order);
             };
-            match self.repository.update_status(&change) {
-                Ok(()) => return Ok(order.apply(&change)),
+            let changed = order.apply(&change);
+            // Only a change that happens is told: a refusal or a no-op returned above, before writing anything.
+            let event = self.record_events.then(|| {
+                OrderEvent::status_changed(self.ids.next_event_id(), &changed, change.from)
+            });
+            match self.repository.update_status(&change, event.as_ref()) {
+                Ok(()) => return Ok(changed),
                 Err(RepositoryError::Conflict) => {}
                 Err(error) => return Err(error.into()),
             }
@@ -49,12 +54,11 @@ impl<R: OrderRepository, C: Clock, I: IdGenerator> CoreOrderService<R, C, I> {
 #[cfg(test)]
 mod tests {
     use domain::{MockOrderRepository, OrderStatus, Version};
-    use mockall::predicate::eq;
 
     use super::*;
     use crate::OrderService;
     use crate::use_cases::test_support::{
-        ID, NOW, its_restaurant, owner, service, stored, stranger, unavailable,
+        EVENT_ID, ID, NOW, its_restaurant, owner, service, stored, stranger, unavailable,
     };
 
     fn change(status: OrderStatus, version: Option<u64>) -> ChangeStatus {
@@ -81,15 +85,46 @@ mod tests {
         };
         repository
             .expect_update_status()
-            .with(eq(expected))
+            .withf(move |change, event| *change == expected && event.is_none())
             .times(1)
-            .returning(|_| Ok(()));
+            .returning(|_, _| Ok(()));
         let order = service(repository)
             .change_status(&Caller::Anyone, change(OrderStatus::Accepted, Some(1)))
             .unwrap();
         assert_eq!(
             (order.status(), order.version(), order.updated_on()),
             (OrderStatus::Accepted, Version::new(2), NOW)
+        );
+    }
+
+    #[test]
+    fn recording_events_stores_the_change_with_both_statuses_and_the_changed_order() {
+        let mut repository = MockOrderRepository::new();
+        repository
+            .expect_find()
+            .returning(|_| Ok(Some(stored(OrderStatus::Pending, 1))));
+        repository
+            .expect_update_status()
+            .withf(|change, event| {
+                event.is_some_and(|event| {
+                    event.id() == EVENT_ID
+                        && event.change()
+                            == domain::OrderChange::StatusChanged {
+                                from: OrderStatus::Pending,
+                                to: OrderStatus::Accepted,
+                            }
+                        && event.version() == change.from_version.next()
+                        && event.order().status() == OrderStatus::Accepted
+                        && event.occurred_on() == NOW
+                })
+            })
+            .times(1)
+            .returning(|_, _| Ok(()));
+        let service = service(repository).recording_events();
+        assert!(
+            service
+                .change_status(&Caller::Anyone, change(OrderStatus::Accepted, None))
+                .is_ok()
         );
     }
 
@@ -175,7 +210,7 @@ mod tests {
         repository
             .expect_update_status()
             .times(1)
-            .returning(|_| Err(RepositoryError::Conflict));
+            .returning(|_, _| Err(RepositoryError::Conflict));
         let result =
             service(repository).change_status(&Caller::Anyone, change(OrderStatus::Accepted, None));
         assert!(
@@ -197,7 +232,7 @@ mod tests {
         repository
             .expect_update_status()
             .times(1)
-            .returning(|_| Err(RepositoryError::Conflict));
+            .returning(|_, _| Err(RepositoryError::Conflict));
         let order = service(repository)
             .change_status(&Caller::Anyone, change(OrderStatus::Accepted, None))
             .unwrap();
@@ -221,7 +256,7 @@ mod tests {
         repository
             .expect_update_status()
             .times(1)
-            .returning(|_| Err(RepositoryError::Conflict));
+            .returning(|_, _| Err(RepositoryError::Conflict));
         let result = service(repository)
             .change_status(&Caller::Anyone, change(OrderStatus::Cancelled, Some(1)));
         assert!(matches!(result, Err(ServiceError::VersionMismatch { .. })));
@@ -237,7 +272,7 @@ mod tests {
         repository
             .expect_update_status()
             .times(STATUS_CHANGE_ATTEMPTS)
-            .returning(|_| Err(RepositoryError::Conflict));
+            .returning(|_, _| Err(RepositoryError::Conflict));
         let result =
             service(repository).change_status(&Caller::Anyone, change(OrderStatus::Accepted, None));
         assert!(matches!(
@@ -256,7 +291,7 @@ mod tests {
         repository
             .expect_update_status()
             .times(1)
-            .returning(|_| Err(unavailable()));
+            .returning(|_, _| Err(unavailable()));
         let result =
             service(repository).change_status(&Caller::Anyone, change(OrderStatus::Accepted, None));
         assert!(matches!(result, Err(ServiceError::Unavailable(_))));
@@ -319,7 +354,7 @@ mod tests {
             repository
                 .expect_update_status()
                 .times(1)
-                .returning(|_| Ok(()));
+                .returning(|_, _| Ok(()));
             let order = service(repository)
                 .change_status(&caller, change(to, None))
                 .unwrap();
@@ -343,7 +378,7 @@ mod tests {
         repository
             .expect_update_status()
             .times(1)
-            .returning(|_| Err(RepositoryError::Conflict));
+            .returning(|_, _| Err(RepositoryError::Conflict));
         let result =
             service(repository).change_status(&owner(), change(OrderStatus::Cancelled, None));
         assert!(

@@ -7,7 +7,7 @@ mod list_orders;
 mod place_order;
 mod purge_keys;
 #[cfg(test)]
-mod test_support;
+pub(crate) mod test_support;
 
 use std::time::Duration;
 
@@ -30,6 +30,7 @@ pub struct CoreOrderService<R, C, I> {
     clock: C,
     ids: I,
     idempotency_retention: Duration,
+    record_events: bool,
 }
 
 impl<R, C, I> CoreOrderService<R, C, I> {
@@ -40,7 +41,16 @@ impl<R, C, I> CoreOrderService<R, C, I> {
             clock,
             ids,
             idempotency_retention: DEFAULT_IDEMPOTENCY_RETENTION,
+            record_events: false,
         }
+    }
+
+    /// The same, recording an event for each change into the repository's outbox, in the change's transaction
+    /// (for a relay to publish). Without it, no event is recorded.
+    #[must_use]
+    pub const fn recording_events(mut self) -> Self {
+        self.record_events = true;
+        self
     }
 
     /// The same, keeping idempotency keys for `retention`: a key older than that may be used again.

@@ -1,7 +1,9 @@
 //! Place an order: validate it, store it as `Pending`, and with an idempotency key, answer a retry with the first
 //! attempt's order.
 
-use domain::{Clock, IdGenerator, IdempotencyRecord, Insertion, Order, OrderRepository};
+use domain::{
+    Clock, IdGenerator, IdempotencyRecord, Insertion, Order, OrderEvent, OrderRepository,
+};
 
 use super::CoreOrderService;
 use crate::fingerprint::fingerprint;
@@ -27,7 +29,14 @@ impl<R: OrderRepository, C: Clock, I: IdGenerator> CoreOrderService<R, C, I> {
             expired_before: now.minus(self.idempotency_retention),
         });
         let order = Order::place(self.ids.next_id(), new_order, now);
-        match self.repository.insert(&order, record.as_ref())? {
+        // Stored with the order or not at all: a replay stores neither, so it tells nobody again.
+        let event = self
+            .record_events
+            .then(|| OrderEvent::placed(self.ids.next_event_id(), &order));
+        match self
+            .repository
+            .insert(&order, record.as_ref(), event.as_ref())?
+        {
             Insertion::Inserted => Ok(Placed {
                 id: order.id(),
                 replayed: false,
@@ -61,7 +70,7 @@ mod tests {
     use super::*;
     use crate::OrderService;
     use crate::use_cases::test_support::{
-        ID, NOW, draft, its_restaurant, owner, service, stranger, unavailable,
+        EVENT_ID, ID, NOW, draft, its_restaurant, owner, service, stranger, unavailable,
     };
 
     #[test]
@@ -69,7 +78,7 @@ mod tests {
         let mut repository = MockOrderRepository::new();
         repository
             .expect_insert()
-            .withf(|order, idempotency| {
+            .withf(|order, idempotency, _event| {
                 idempotency.is_none()
                     && order.id() == ID
                     && order.status() == OrderStatus::Pending
@@ -78,7 +87,7 @@ mod tests {
                     && order.total().cents() == 2500
             })
             .times(1)
-            .returning(|_, _| Ok(Insertion::Inserted));
+            .returning(|_, _, _| Ok(Insertion::Inserted));
         assert_eq!(
             service(repository)
                 .place_order(&Caller::Anyone, plain(draft()))
@@ -87,6 +96,39 @@ mod tests {
                 id: ID,
                 replayed: false
             }
+        );
+    }
+
+    #[test]
+    fn recording_events_stores_the_placed_event_with_the_order() {
+        let mut repository = MockOrderRepository::new();
+        repository
+            .expect_insert()
+            .withf(|order, _, event| {
+                event.is_some_and(|event| {
+                    event.id() == EVENT_ID
+                        && event.change() == domain::OrderChange::Placed
+                        && event.order() == order
+                })
+            })
+            .times(1)
+            .returning(|_, _, _| Ok(Insertion::Inserted));
+        let service = service(repository).recording_events();
+        assert!(service.place_order(&Caller::Anyone, plain(draft())).is_ok());
+    }
+
+    #[test]
+    fn without_recording_events_none_is_stored() {
+        let mut repository = MockOrderRepository::new();
+        repository
+            .expect_insert()
+            .withf(|_, _, event| event.is_none())
+            .times(1)
+            .returning(|_, _, _| Ok(Insertion::Inserted));
+        assert!(
+            service(repository)
+                .place_order(&Caller::Anyone, plain(draft()))
+                .is_ok()
         );
     }
 
@@ -112,7 +154,7 @@ mod tests {
         repository
             .expect_insert()
             .times(1)
-            .returning(|_, _| Err(unavailable()));
+            .returning(|_, _, _| Err(unavailable()));
         assert!(matches!(
             service(repository).place_order(&Caller::Anyone, plain(draft())),
             Err(ServiceError::Unavailable(_))
@@ -125,7 +167,7 @@ mod tests {
         repository
             .expect_insert()
             .times(1)
-            .returning(|_, _| Err(RepositoryError::Conflict));
+            .returning(|_, _, _| Err(RepositoryError::Conflict));
         assert!(matches!(
             service(repository).place_order(&Caller::Anyone, plain(draft())),
             Err(ServiceError::Internal(_))
@@ -155,12 +197,15 @@ mod tests {
 
     fn key_taken_by(fingerprint: RequestFingerprint) -> MockOrderRepository {
         let mut repository = MockOrderRepository::new();
-        repository.expect_insert().times(1).returning(move |_, _| {
-            Ok(Insertion::KeyTaken {
-                order_id: EARLIER,
-                fingerprint,
-            })
-        });
+        repository
+            .expect_insert()
+            .times(1)
+            .returning(move |_, _, _| {
+                Ok(Insertion::KeyTaken {
+                    order_id: EARLIER,
+                    fingerprint,
+                })
+            });
         repository
     }
 
@@ -169,7 +214,7 @@ mod tests {
         let mut repository = MockOrderRepository::new();
         repository
             .expect_insert()
-            .withf(|_, record| {
+            .withf(|_, record, _| {
                 record.is_some_and(|r| {
                     r.key.as_str() == "retry-1"
                         && r.at == NOW
@@ -178,7 +223,7 @@ mod tests {
                 })
             })
             .times(1)
-            .returning(|_, _| Ok(Insertion::Inserted));
+            .returning(|_, _, _| Ok(Insertion::Inserted));
         let service = service(repository).with_idempotency_retention(Duration::from_secs(3600));
         assert_eq!(
             service
@@ -248,7 +293,7 @@ mod tests {
         repository
             .expect_insert()
             .times(1)
-            .returning(|_, _| Ok(Insertion::Inserted));
+            .returning(|_, _, _| Ok(Insertion::Inserted));
         assert!(
             service(repository)
                 .place_order(&owner(), plain(draft()))
@@ -271,9 +316,9 @@ mod tests {
         let mut repository = MockOrderRepository::new();
         repository
             .expect_insert()
-            .withf(|_, record| record.is_some_and(|r| r.owner.as_str() == "customer:c-1"))
+            .withf(|_, record, _| record.is_some_and(|r| r.owner.as_str() == "customer:c-1"))
             .times(1)
-            .returning(|_, _| Ok(Insertion::Inserted));
+            .returning(|_, _, _| Ok(Insertion::Inserted));
         assert!(
             service(repository)
                 .place_order(&owner(), keyed(draft()))

@@ -11,7 +11,9 @@ pub(super) const NOW: Timestamp = Timestamp::from_unix_micros(1_700_000_000_000_
 
 pub(super) const ID: OrderId = OrderId::from_bytes([1; 16]);
 
-pub(super) fn draft() -> OrderDraft {
+pub(super) const EVENT_ID: domain::EventId = domain::EventId::from_bytes([9; 16]);
+
+pub(crate) fn draft() -> OrderDraft {
     OrderDraft {
         customer_id: Some("c-1".into()),
         restaurant_id: Some("r-1".into()),
@@ -59,6 +61,7 @@ pub(super) fn clock() -> MockClock {
 pub(super) fn ids() -> MockIdGenerator {
     let mut ids = MockIdGenerator::new();
     ids.expect_next_id().return_const(ID);
+    ids.expect_next_event_id().return_const(EVENT_ID);
     ids
 }
 

@@ -189,13 +189,13 @@ fn a_call_while_the_trial_is_in_the_store_fails_fast() {
     store
         .expect_update_status()
         .times(1)
-        .returning(|_| Unavailable.result());
+        .returning(|_, _| Unavailable.result());
     let parked = park_find(&mut store, Found);
     let harness = Harness::new(store, 1);
-    assert_store_unavailable(harness.breaker.update_status(&change()));
+    assert_store_unavailable(harness.breaker.update_status(&change(), None));
     harness.advance(OPEN_FOR);
     let (trial, concurrent) =
-        parked.while_find_is_held(&harness, || harness.breaker.update_status(&change()));
+        parked.while_find_is_held(&harness, || harness.breaker.update_status(&change(), None));
     assert_fails_fast(concurrent);
     assert!(trial.is_ok());
     harness.assert_reported(&[Closed, Open, HalfOpen, Closed]);
@@ -208,13 +208,13 @@ fn a_late_failure_admitted_before_it_opened_does_not_count_after_it_closed() {
     store
         .expect_update_status()
         .times(2)
-        .returning(move |_| answers.pop_front().unwrap().result());
+        .returning(move |_, _| answers.pop_front().unwrap().result());
     let parked = park_find(&mut store, Unavailable);
     let harness = Harness::new(store, 1);
     let (late, ()) = parked.while_find_is_held(&harness, || {
-        assert_store_unavailable(harness.breaker.update_status(&change()));
+        assert_store_unavailable(harness.breaker.update_status(&change(), None));
         harness.advance(OPEN_FOR);
-        assert!(harness.breaker.update_status(&change()).is_ok());
+        assert!(harness.breaker.update_status(&change(), None).is_ok());
     });
     assert_store_unavailable(late);
     harness.assert_reported(&[Closed, Open, HalfOpen, Closed]);
@@ -226,12 +226,12 @@ fn a_trial_that_panics_reopens_it_instead_of_leaving_it_half_open() {
     store
         .expect_update_status()
         .times(1)
-        .returning(|_| panic!("a bug in the store"));
+        .returning(|_, _| panic!("a bug in the store"));
     let harness = Harness::new(store, 1);
     assert_store_unavailable(harness.find());
     harness.advance(OPEN_FOR);
     let trial = panic::catch_unwind(AssertUnwindSafe(|| {
-        harness.breaker.update_status(&change())
+        harness.breaker.update_status(&change(), None)
     }));
     assert!(trial.is_err());
     assert_fails_fast(harness.find());
@@ -246,11 +246,11 @@ fn a_call_that_panics_while_closed_neither_counts_as_a_failure_nor_resets_the_co
     store
         .expect_update_status()
         .times(1)
-        .returning(|_| panic!("a bug in the store"));
+        .returning(|_, _| panic!("a bug in the store"));
     let harness = Harness::new(store, 2);
     assert_store_unavailable(harness.find());
     let call = panic::catch_unwind(AssertUnwindSafe(|| {
-        harness.breaker.update_status(&change())
+        harness.breaker.update_status(&change(), None)
     }));
     assert!(call.is_err());
     assert_store_unavailable(harness.find());

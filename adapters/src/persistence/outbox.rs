@@ -1,0 +1,218 @@
+//! The outbox: each change's event, written in the change's transaction, claimed by relays, marked published and
+//! purged after the retention.
+
+use std::collections::HashMap;
+
+use diesel::prelude::*;
+use diesel::result::Error as DieselError;
+use diesel::sql_types::{BigInt, Binary, Nullable, Text};
+use domain::{
+    Backlog, EventId, Order, OrderEvent, OrderId, OrderStatus, RepositoryError, Timestamp, Version,
+};
+
+use super::connection::AnyConnection;
+use super::errors::from_diesel;
+use super::rows::{CorruptRow, ItemRow, OrderRow, order_id, orders_from_joined_rows};
+use super::schema::{order_events, order_items, orders};
+use super::writes::{self, InsertEvent};
+
+/// Writes `event` into the outbox, inside the caller's transaction.
+pub(crate) fn record(conn: &mut AnyConnection, event: &OrderEvent) -> Result<(), DieselError> {
+    let from = match event.change() {
+        domain::OrderChange::Placed => None,
+        domain::OrderChange::StatusChanged { from, .. } => Some(from.as_str()),
+    };
+    writes::execute(
+        conn,
+        InsertEvent {
+            event_id: event.id().as_bytes(),
+            order_id: event.order_id().as_bytes(),
+            order_version: super::rows::version_column(event.version()),
+            from_status: from,
+            to_status: event.order().status().as_str(),
+            occurred_on: event.occurred_on().unix_micros(),
+        },
+    )
+    .map(|_| ())
+}
+
+/// A claimed event as stored.
+#[derive(Debug, QueryableByName)]
+struct ClaimedRow {
+    #[diesel(sql_type = Binary)]
+    event_id: Vec<u8>,
+    #[diesel(sql_type = Binary)]
+    order_id: Vec<u8>,
+    #[diesel(sql_type = BigInt)]
+    order_version: i64,
+    #[diesel(sql_type = Nullable<Text>)]
+    from_status: Option<String>,
+    #[diesel(sql_type = Text)]
+    to_status: String,
+    #[diesel(sql_type = BigInt)]
+    occurred_on: i64,
+}
+
+/// The claim, in one statement: of each order only the earliest unpublished event, and only when no other relay
+/// holds it. PostgreSQL skips the rows another relay is claiming at this very moment instead of waiting for them.
+fn claim_statement(placeholder: char, lock: &str) -> String {
+    let p = placeholder;
+    format!(
+        "UPDATE order_events SET claimed_until = {p}1 WHERE event_id IN (\
+            SELECT e.event_id FROM order_events e \
+            WHERE e.published_on IS NULL AND (e.claimed_until IS NULL OR e.claimed_until < {p}2) \
+            AND NOT EXISTS (SELECT 1 FROM order_events p WHERE p.order_id = e.order_id \
+                AND p.published_on IS NULL AND p.order_version < e.order_version) \
+            ORDER BY e.occurred_on, e.event_id LIMIT {p}3{lock}) \
+         RETURNING event_id, order_id, order_version, from_status, to_status, occurred_on"
+    )
+}
+
+/// Claims up to `limit` events until `lease_until` and reads them with their orders.
+pub(crate) fn claim(
+    conn: &mut AnyConnection,
+    limit: u32,
+    now: Timestamp,
+    lease_until: Timestamp,
+) -> Result<Vec<OrderEvent>, RepositoryError> {
+    let (until, now, limit) = (
+        lease_until.unix_micros(),
+        now.unix_micros(),
+        i64::from(limit),
+    );
+    macro_rules! claim_on {
+        ($conn:expr, $placeholder:expr, $lock:expr) => {
+            diesel::sql_query(claim_statement($placeholder, $lock))
+                .bind::<BigInt, _>(until)
+                .bind::<BigInt, _>(now)
+                .bind::<BigInt, _>(limit)
+                .load::<ClaimedRow>($conn)
+        };
+    }
+    let mut claimed = match conn {
+        AnyConnection::Postgresql(pg) => claim_on!(pg, '$', " FOR UPDATE SKIP LOCKED"),
+        AnyConnection::Sqlite(sqlite) => claim_on!(sqlite, '?', ""),
+    }
+    .map_err(from_diesel)?;
+    if claimed.is_empty() {
+        return Ok(Vec::new());
+    }
+    // RETURNING follows no ORDER BY: oldest first again, so the batch is published in the order it happened.
+    claimed.sort_by(|a, b| (a.occurred_on, &a.event_id).cmp(&(b.occurred_on, &b.event_id)));
+    let ids: Vec<&[u8]> = claimed.iter().map(|row| row.order_id.as_slice()).collect();
+    let orders = current_orders(conn, &ids)?;
+    claimed
+        .into_iter()
+        .map(|row| event_of(row, &orders).map_err(|e| RepositoryError::Other(Box::new(e))))
+        .collect()
+}
+
+/// The orders with these ids, as they are now.
+fn current_orders(
+    conn: &mut AnyConnection,
+    ids: &[&[u8]],
+) -> Result<HashMap<OrderId, Order>, RepositoryError> {
+    macro_rules! load_orders {
+        ($conn:expr) => {
+            orders::table
+                .inner_join(order_items::table)
+                .filter(orders::id.eq_any(ids))
+                .order((orders::id.asc(), order_items::line_no.asc()))
+                .select((OrderRow::as_select(), ItemRow::as_select()))
+                .load::<(OrderRow, ItemRow)>($conn)
+        };
+    }
+    let rows = match conn {
+        AnyConnection::Postgresql(pg) => load_orders!(pg),
+        AnyConnection::Sqlite(sqlite) => load_orders!(sqlite),
+    }
+    .map_err(from_diesel)?;
+    Ok(orders_from_joined_rows(rows)?
+        .into_iter()
+        .map(|order| (order.id(), order))
+        .collect())
+}
+
+/// The event of `row`, with its order as it was right after the change.
+fn event_of(row: ClaimedRow, orders: &HashMap<OrderId, Order>) -> Result<OrderEvent, CorruptRow> {
+    let id = <[u8; 16]>::try_from(row.event_id.as_slice())
+        .map(EventId::from_bytes)
+        .map_err(|_| CorruptRow::new("an event id is not 16 bytes"))?;
+    let order = orders
+        .get(&order_id(&row.order_id)?)
+        .ok_or_else(|| CorruptRow::new("an event's order is missing"))?;
+    let status = |text: &str| text.parse::<OrderStatus>().map_err(CorruptRow::new);
+    let version = Version::new(u64::try_from(row.order_version).map_err(CorruptRow::new)?);
+    let then = order.as_of(
+        version,
+        status(&row.to_status)?,
+        Timestamp::from_unix_micros(row.occurred_on),
+    );
+    Ok(match row.from_status {
+        None => OrderEvent::placed(id, &then),
+        Some(from) => OrderEvent::status_changed(id, &then, status(&from)?),
+    })
+}
+
+/// Marks `published` as published at `at` and hands `failed` back.
+pub(crate) fn settle(
+    conn: &mut AnyConnection,
+    published: &[EventId],
+    failed: &[EventId],
+    at: Timestamp,
+) -> Result<(), DieselError> {
+    let bytes =
+        |ids: &[EventId]| -> Vec<Vec<u8>> { ids.iter().map(|id| id.as_bytes().to_vec()).collect() };
+    if !published.is_empty() {
+        diesel::update(order_events::table.filter(order_events::event_id.eq_any(bytes(published))))
+            .set((
+                order_events::published_on.eq(Some(at.unix_micros())),
+                order_events::claimed_until.eq(None::<i64>),
+            ))
+            .execute(conn)?;
+    }
+    if !failed.is_empty() {
+        diesel::update(
+            order_events::table
+                .filter(order_events::event_id.eq_any(bytes(failed)))
+                .filter(order_events::published_on.is_null()),
+        )
+        .set(order_events::claimed_until.eq(None::<i64>))
+        .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Deletes up to `limit` events published before `before`; returns how many.
+pub(crate) fn purge(
+    conn: &mut AnyConnection,
+    before: Timestamp,
+    limit: i64,
+) -> Result<usize, DieselError> {
+    let before = before.unix_micros();
+    let expired: Vec<Vec<u8>> = order_events::table
+        .filter(order_events::published_on.lt(before))
+        .select(order_events::event_id)
+        .limit(limit)
+        .load(conn)?;
+    if expired.is_empty() {
+        return Ok(0);
+    }
+    diesel::delete(order_events::table.filter(order_events::event_id.eq_any(&expired)))
+        .execute(conn)
+}
+
+/// How many events wait, and the time of the oldest.
+pub(crate) fn backlog(conn: &mut AnyConnection) -> Result<Backlog, DieselError> {
+    let (count, oldest): (i64, Option<i64>) = order_events::table
+        .filter(order_events::published_on.is_null())
+        .select((
+            diesel::dsl::count_star(),
+            diesel::dsl::min(order_events::occurred_on),
+        ))
+        .first(conn)?;
+    Ok(Backlog {
+        count: u64::try_from(count).unwrap_or(0),
+        oldest: oldest.map(Timestamp::from_unix_micros),
+    })
+}
