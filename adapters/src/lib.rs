@@ -1,7 +1,8 @@
 //! # adapters: where ordersvc meets the outside world
 //!
-//! - [`persistence`]: the `OrderRepository` port implemented with diesel over an r2d2 pool, on PostgreSQL or SQLite
-//!   (Go kit's `cockroachdb/`).
+//! - [`persistence`]: the `OrderRepository` and `Outbox` ports implemented with diesel over an r2d2 pool, on
+//!   PostgreSQL or SQLite (Go kit's `cockroachdb/`).
+//! - [`events`]: the `EventPublisher` port over NATS JetStream, with order events as CloudEvents.
 //! - [`inbound`]: what every driving adapter shares, knowing no transport: the request context, the executor that
 //!   runs the blocking service calls, failures and their stable codes, the rate limit, cursors, health, and the
 //!   rules that turn a client's fields into commands.
@@ -13,9 +14,10 @@
 //!   `GET /metrics`.
 //! - [`system`]: the `Clock` and `IdGenerator` ports over the system clock and UUID v7.
 //!
-//! **May depend on**: `domain`, `application`, and the IO crates (diesel, r2d2, actix-web, tonic, serde). It is the
+//! **May depend on**: `domain`, `application`, and the IO crates (diesel, r2d2, actix-web, tonic, async-nats, serde). It is the
 //! only crate that knows SQL, JSON, protobuf or status codes. **Must not** be depended on by `domain` or `application`.
 
+pub mod events;
 pub mod grpc;
 pub mod http;
 pub mod inbound;

@@ -6,9 +6,10 @@ use std::num::{NonZeroU32, NonZeroUsize};
 use std::path::PathBuf;
 use std::time::Duration;
 
+use adapters::events::{EventSettings, EventSource, SubjectPrefix};
 use adapters::inbound::{AuthSettings, RateLimit, RequestsPerSecond, TrustedProxies};
 use adapters::persistence::{Backend, PoolOptions};
-use application::BreakerSettings;
+use application::{BreakerSettings, RelaySettings};
 
 use crate::logging::LogFormat;
 use application::Role;
@@ -77,6 +78,28 @@ pub struct Config {
     /// How long an `Idempotency-Key` is remembered, in seconds; older keys are purged in the background.
     #[arg(long, env = "IDEMPOTENCY_RETENTION_SECS", default_value_t = 86_400, value_parser = clap::value_parser!(u64).range(1..))]
     pub idempotency_retention_secs: u64,
+
+    /// The NATS server(s) order events are published to through JetStream, `nats://host:4222` (comma-separated for
+    /// a cluster). Unset: no events are recorded.
+    #[arg(long, env = "NATS_URL")]
+    pub nats_url: Option<String>,
+
+    /// The events' subjects: `<prefix>.order_placed` and `<prefix>.order_status_changed`; the stream the service
+    /// creates when it is missing (`ORDERS`) takes `<prefix>.>`.
+    #[arg(long, env = "EVENTS_SUBJECT_PREFIX", default_value = "orders.events")]
+    pub events_subject_prefix: SubjectPrefix,
+
+    /// The events' CloudEvents `source`: a URI-reference naming this service (`/ordersvc`, `urn:acme:orders`).
+    #[arg(long, env = "EVENTS_SOURCE", default_value = "/ordersvc")]
+    pub events_source: EventSource,
+
+    /// Events the relay claims and publishes at once.
+    #[arg(long, env = "EVENTS_BATCH_SIZE", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub events_batch_size: u32,
+
+    /// How long published events stay in the outbox before they are purged, in seconds.
+    #[arg(long, env = "EVENTS_RETENTION_SECS", default_value_t = 86_400, value_parser = clap::value_parser!(u64).range(1..))]
+    pub events_retention_secs: u64,
 
     /// Consecutive database failures (unreachable, timed out) that open the circuit breaker; while open, requests
     /// fail fast with 503 instead of waiting on a dead database.
@@ -267,6 +290,28 @@ impl Config {
     /// How long idempotency keys are kept.
     pub const fn idempotency_retention(&self) -> Duration {
         Duration::from_secs(self.idempotency_retention_secs)
+    }
+
+    /// Where events are published, when `NATS_URL` is set.
+    pub fn event_settings(&self) -> Option<EventSettings> {
+        self.nats_url
+            .as_ref()
+            .filter(|url| !url.trim().is_empty())
+            .map(|url| EventSettings {
+                url: url.clone(),
+                subject_prefix: self.events_subject_prefix.clone(),
+                source: self.events_source.clone(),
+            })
+    }
+
+    /// How the event relay works. Its lease outlasts a publish (the ack timeout is 5 s) and stays well inside the
+    /// stream's duplicate window, so an event taken over from a relay that died is dropped as a duplicate.
+    pub const fn relay_settings(&self) -> RelaySettings {
+        RelaySettings {
+            batch: self.events_batch_size,
+            lease: Duration::from_secs(30),
+            retention: Duration::from_secs(self.events_retention_secs),
+        }
     }
 
     /// The circuit breaker's settings.

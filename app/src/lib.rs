@@ -13,6 +13,7 @@ mod limits;
 mod log_writer;
 pub mod logging;
 mod purge;
+mod relay;
 mod startup;
 
 pub use config::{Authentication, Command, Config, GrpcAddr, RoleArg, TokenArgs};

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use actix_web::dev::{Server, ServerHandle};
+use adapters::events::JetStreamPublisher;
 use adapters::http::ServerSettings;
 use adapters::inbound::{
     Authenticator, ClientRateLimit, CursorCodec, Health, RateLimiter, ServiceExecutor,
@@ -16,12 +17,13 @@ use adapters::persistence::{Database, PoolState};
 use adapters::system::{SystemClock, UuidV7Generator};
 use anyhow::Context;
 use application::{
-    CircuitBreaker, CoreOrderService, ExpiredKeyPurge, LoggingService, Metrics, MetricsRepository,
-    OrderService,
+    CircuitBreaker, CoreOrderService, EventRelay, ExpiredKeyPurge, LoggingService, Metrics,
+    MetricsRepository, OrderService,
 };
 
 use crate::limits::connection_limits;
 use crate::purge::{self, PurgeHandle};
+use crate::relay::{self, RelayHandle};
 use crate::{Authentication, Config};
 
 /// How long the readiness probe waits for a database round trip.
@@ -39,6 +41,7 @@ pub struct Application {
     authenticator: Arc<Authenticator>,
     grace: Duration,
     _purge: PurgeHandle,
+    relay: Option<RelayHandle>,
 }
 
 impl Application {
@@ -79,7 +82,32 @@ impl Application {
         );
         let health = Arc::new(health_of(&database));
         let metrics = Arc::new(metrics_of(&database)?);
-        let (service, purge) = wire(&database, config, metrics.clone());
+        let events = config.event_settings();
+        let (service, purge) = wire(&database, config, metrics.clone(), events.is_some());
+        let relay = match events {
+            Some(settings) => {
+                log::info!(
+                    "events: published to {} (stream {}, subjects {}.>)",
+                    settings.url,
+                    adapters::events::STREAM_NAME,
+                    settings.subject_prefix.wildcard().trim_end_matches(".>")
+                );
+                let publisher =
+                    JetStreamPublisher::start(settings).context("cannot publish events")?;
+                let relay = EventRelay::new(
+                    database.repository(),
+                    publisher,
+                    SystemClock,
+                    metrics.clone(),
+                    config.relay_settings(),
+                );
+                Some(relay::start(relay).context("cannot start the event relay")?)
+            }
+            None => {
+                log::info!("events: off (NATS_URL is unset): no events are recorded");
+                None
+            }
+        };
         let executor = Arc::new(executor_of(service, config)?);
         let cursors = Arc::new(CursorCodec::new(database.cursor_key()));
         // One set of instances for both transports: the same service, health, cursor key, metrics and rate limit.
@@ -127,6 +155,7 @@ impl Application {
             authenticator,
             grace,
             _purge: purge,
+            relay,
         })
     }
 
@@ -182,6 +211,10 @@ impl Application {
         let served = self.server.await;
         if let Some(grpc) = self.grpc.take() {
             grpc.stop().await;
+        }
+        // Last, so the events of the last requests are published too: the relay finishes its batch and stops.
+        if let Some(relay) = self.relay.take() {
+            relay.stop();
         }
         served
     }
@@ -303,14 +336,18 @@ fn wire(
     database: &Database,
     config: &Config,
     metrics: Arc<dyn Metrics>,
+    record_events: bool,
 ) -> (Arc<dyn OrderService>, Arc<dyn ExpiredKeyPurge>) {
     let breaker = config.breaker_settings();
     let guarded = CircuitBreaker::new(database.repository(), breaker, Arc::clone(&metrics));
     let repository = MetricsRepository::new(guarded, metrics);
-    let core = Arc::new(
-        CoreOrderService::new(repository, SystemClock, UuidV7Generator)
-            .with_idempotency_retention(config.idempotency_retention()),
-    );
+    let core = CoreOrderService::new(repository, SystemClock, UuidV7Generator)
+        .with_idempotency_retention(config.idempotency_retention());
+    let core = Arc::new(if record_events {
+        core.recording_events()
+    } else {
+        core
+    });
     (Arc::new(LoggingService::new(Arc::clone(&core))), core)
 }
 

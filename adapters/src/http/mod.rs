@@ -39,6 +39,8 @@ mod tests;
 
 pub use app::app;
 pub use body::BODY_LIMIT;
+/// The order as the API shows it, which the events carry too.
+pub(crate) use dto::OrderResponse;
 pub use error::ApiError;
 pub use openapi::document;
 pub use server::{ServerSettings, serve};

@@ -97,6 +97,11 @@ impl TestApp {
             auth_issuer: None,
             auth_audience: None,
             insecure_no_auth: false,
+            nats_url: None,
+            events_subject_prefix: "orders.events".parse().unwrap(),
+            events_source: "/ordersvc".parse().unwrap(),
+            events_batch_size: 100,
+            events_retention_secs: 86_400,
         };
         edit(&mut config);
         let (sender, receiver) = std::sync::mpsc::channel();
