@@ -91,6 +91,7 @@ pub enum StartError {
 /// serves while NATS is down, and events wait in the outbox until it is back.
 pub struct JetStreamPublisher {
     runtime: tokio::runtime::Runtime,
+    client: async_nats::Client,
     jetstream: async_nats::jetstream::Context,
     subjects: SubjectPrefix,
     encoder: CloudEventEncoder,
@@ -145,10 +146,11 @@ impl JetStreamPublisher {
         })
         .map_err(|_| StartError::Runtime(std::io::Error::other("the NATS client panicked")))?
         .map_err(StartError::Connect)?;
-        let mut jetstream = async_nats::jetstream::new(client);
+        let mut jetstream = async_nats::jetstream::new(client.clone());
         jetstream.set_timeout(ACK_TIMEOUT);
         Ok(Self {
             runtime,
+            client,
             jetstream,
             subjects: settings.subject_prefix,
             encoder: CloudEventEncoder::new(settings.source),
@@ -188,12 +190,21 @@ impl JetStreamPublisher {
     }
 
     async fn publish_all(&self, events: &[OrderEvent]) -> Vec<Result<(), PublishError>> {
-        if let Err(error) = self.ensure_stream().await {
-            let reason = format!("cannot find or create stream {STREAM_NAME}: {error}");
-            return events
+        let refuse_all = |reason: String| {
+            events
                 .iter()
                 .map(|_| Err(PublishError(reason.clone().into())))
-                .collect();
+                .collect()
+        };
+        // While the client is not connected, fail at once rather than wait out each ack: the relay backs off, and
+        // the client's own reconnection brings it back.
+        if self.client.connection_state() != async_nats::connection::State::Connected {
+            return refuse_all("not connected to NATS".to_owned());
+        }
+        if let Err(error) = self.ensure_stream().await {
+            return refuse_all(format!(
+                "cannot find or create stream {STREAM_NAME}: {error}"
+            ));
         }
         // All sent before any ack is awaited: one round trip for the batch. A batch holds one event per order at
         // most, so no two of an order's events are ever in flight together.

@@ -1,5 +1,7 @@
 //! `TestApp`: the real service, built by `app` on a free port against its own fresh database, with request helpers.
 
+use std::net::TcpListener;
+use std::sync::atomic::{AtomicU32, Ordering};
 use std::thread::JoinHandle;
 
 use actix_web::dev::ServerHandle;
@@ -258,3 +260,19 @@ macro_rules! on_both_backends {
     };
 }
 pub(crate) use on_both_backends;
+
+/// A port nobody listens on, below Linux's ephemeral range (32768..=60999): an instance (of the service, of NATS)
+/// gets the same port again when it restarts, and the kernel never picks it for an outgoing connection while the
+/// instance is down (as it could a port that binding port 0 had handed out).
+pub fn free_port() -> u16 {
+    const FIRST: u16 = 20_000;
+    const COUNT: u16 = 12_000;
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    // Test runs side by side (other worktrees, other checkouts) start apart.
+    let offset = std::process::id() % 600 * 20;
+    let next = || (offset + NEXT.fetch_add(1, Ordering::Relaxed)) % u32::from(COUNT);
+    (0..COUNT)
+        .map(|_| FIRST + u16::try_from(next()).unwrap())
+        .find(|port| TcpListener::bind(("127.0.0.1", *port)).is_ok())
+        .expect("a free port between 20000 and 32000")
+}

@@ -11,6 +11,7 @@ mod auth;
 mod bad_input;
 mod change_status;
 mod create_order;
+mod events;
 mod get_order;
 mod grpc;
 mod grpc_operations;

@@ -6,15 +6,14 @@
 mod haproxy;
 
 use std::collections::HashSet;
-use std::net::TcpListener;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU32, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
 use self::haproxy::{HaProxy, haproxy_binary};
 use crate::auth::Keys;
-use crate::helpers::{TestDatabase, order_json};
+use crate::helpers::{TestDatabase, free_port, order_json};
 use crate::process::{Process, signal, start, wait_for_exit, wait_for_line};
 
 /// Each instance's grace period: how long it serves with `/readyz` failing before it stops accepting.
@@ -73,22 +72,6 @@ fn a_rolling_restart_behind_haproxy_fails_no_request_and_loses_no_order() {
     );
     let stored: HashSet<String> = database.order_ids().into_iter().collect();
     assert_eq!(stored, acknowledged.into_iter().collect::<HashSet<_>>());
-}
-
-/// A port nobody listens on, below Linux's ephemeral range (32768..=60999): an instance gets the same port again
-/// when it restarts, and the kernel never picks it for an outgoing connection while the instance is down (as it
-/// could a port that binding port 0 had handed out).
-fn free_port() -> u16 {
-    const FIRST: u16 = 20_000;
-    const COUNT: u16 = 12_000;
-    static NEXT: AtomicU32 = AtomicU32::new(0);
-    // Test runs side by side (other worktrees, other checkouts) start apart.
-    let offset = std::process::id() % 600 * 20;
-    let next = || (offset + NEXT.fetch_add(1, Ordering::Relaxed)) % u32::from(COUNT);
-    (0..COUNT)
-        .map(|_| FIRST + u16::try_from(next()).unwrap())
-        .find(|port| TcpListener::bind(("127.0.0.1", *port)).is_ok())
-        .expect("a free port between 20000 and 32000")
 }
 
 /// `ordersvc` on `127.0.0.1:<port>` with `keys`, with a short grace period.

@@ -98,3 +98,45 @@ fn sources_are_uri_references() {
         assert!(bad.parse::<EventSource>().is_err(), "{bad}");
     }
 }
+
+/// The events' JSON Schema restates the order's field rules (the schema is for consumers, who read no Rust): each
+/// must be the rule the API document states, which is read from the domain's own constants.
+#[test]
+fn the_event_schema_states_the_same_field_rules_as_the_api_document() {
+    let events: Value = serde_json::from_str(include_str!(
+        "../../../../schemas/events/order-event.schema.json"
+    ))
+    .unwrap();
+    let api = serde_json::to_value(crate::http::document()).unwrap();
+    for name in [
+        "Reference",
+        "ItemName",
+        "UnitPrice",
+        "Amount",
+        "Quantity",
+        "OrderStatus",
+    ] {
+        let (ours, theirs) = (&events["$defs"][name], &api["components"]["schemas"][name]);
+        assert!(theirs.is_object(), "the API document has no {name}");
+        for rule in [
+            "type",
+            "pattern",
+            "minLength",
+            "maxLength",
+            "minimum",
+            "maximum",
+            "multipleOf",
+            "enum",
+        ] {
+            assert_eq!(ours[rule], theirs[rule], "{name}.{rule}");
+        }
+    }
+    let order = &events["$defs"]["Order"]["properties"];
+    let api_order = &api["components"]["schemas"]["Order"]["properties"];
+    let members = |v: &Value| -> Vec<String> {
+        let mut keys: Vec<String> = v.as_object().unwrap().keys().cloned().collect();
+        keys.sort();
+        keys
+    };
+    assert_eq!(members(order), members(api_order));
+}

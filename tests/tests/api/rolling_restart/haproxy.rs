@@ -8,7 +8,8 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use super::{CHECK_TIMING, client, free_port};
+use super::{CHECK_TIMING, client};
+use crate::helpers::free_port;
 
 /// `haproxy` on the `PATH` or where Debian installs it; when there is none the test fails in CI (`CI=true`) and is
 /// skipped, loudly, elsewhere.
