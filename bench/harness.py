@@ -266,6 +266,39 @@ class Service:
         return int(match.group(1)) if match else 0
 
 
+class Nats:
+    """A NATS server with JetStream of the benchmark's own, on a free port with a temporary store."""
+
+    def __init__(self, workdir):
+        if not shutil.which("nats-server"):
+            raise BenchFailure("create_events needs nats-server on the PATH (Debian: apt-get install nats-server)")
+        self.port = free_port()
+        self.url = f"nats://127.0.0.1:{self.port}"
+        self.store = tempfile.mkdtemp(prefix="nats-", dir=workdir)
+        self.process = subprocess.Popen(["nats-server", "-js", "-a", "127.0.0.1", "-p", str(self.port),
+                                         "-sd", self.store], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise BenchFailure("nats-server did not start")
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=10)
+        shutil.rmtree(self.store, ignore_errors=True)
+
+
+def metric(service, name):
+    """A counter or gauge without labels from the service's /metrics (0 when absent)."""
+    _, body = http_get(service.base + "/metrics")
+    match = re.search(rf"^ordersvc_{name} (\S+)", body, re.M)
+    return float(match.group(1)) if match else 0.0
+
+
 def http_get(url):
     with urllib.request.urlopen(url, timeout=10) as response:
         return response.status, response.read().decode()
@@ -412,6 +445,40 @@ class Session:
         self.db.drop()
 
     def case(self, operation, connections):
+        if operation == "create_events":
+            return self.case_with_events(connections)
+        return self.measure(operation, connections)
+
+    def case_with_events(self, connections):
+        """create, with events on: the same service configuration plus NATS_URL, on the same database, so the
+        difference to the create row is what the outbox and its relay cost. Also checks that the relay kept up: every
+        order placed has its event in the stream once the backlog drains."""
+        nats = Nats(self.workdir)
+        plain = self.service
+        self.service = Service(self.options.binary, self.db.url, self.workdir,
+                               dict(self.options.service_env, NATS_URL=nats.url))
+        try:
+            placed_before = self.service.placed_total()
+            row = self.measure("create", connections, pgbench_too=False)
+            row.operation = "create_events"
+            deadline = time.time() + 60
+            while metric(self.service, "outbox_backlog_events") > 0 or \
+                    metric(self.service, "events_published_total") < self.service.placed_total() - placed_before:
+                if time.time() > deadline:
+                    raise BenchFailure("create_events: the relay did not catch up within 60 s of the load")
+                time.sleep(0.5)
+            published = metric(self.service, "events_published_total")
+            placed = self.service.placed_total() - placed_before
+            if published != placed or metric(self.service, "event_publish_errors_total"):
+                raise BenchFailure(f"create_events: {placed} orders placed but {published:.0f} events published")
+            row.notes.append(f"{published:.0f} events published, none lost")
+            return row
+        finally:
+            self.service.stop()
+            self.service = plain
+            nats.stop()
+
+    def measure(self, operation, connections, pgbench_too=True):
         seconds, warmup = self.options.seconds, self.options.warmup
         script, wrk_args, pg_vars = self.plan(operation, connections)
         log(f"[{self.db.name} {self.orders}] {operation} at {connections} connections")
@@ -438,7 +505,7 @@ class Session:
             if placed != grown:
                 raise BenchFailure(f"create: the service counted {placed} placed orders but {grown} rows appeared")
         self.after_run(operation)
-        if isinstance(self.db, Postgres):
+        if pgbench_too and isinstance(self.db, Postgres):
             before = self.counts(operation)
             row.pgbench = pgbench(self.db.url, script.replace(".lua", ".sql"), connections, seconds, pg_vars,
                                   self.workdir)
@@ -544,6 +611,20 @@ def table(rows):
     return "\n".join(lines)
 
 
+def events_cost(rows):
+    """What the outbox costs create: create_events' req/s against create's, per backend and connections."""
+    plain = {(r.backend, r.orders, r.connections): r for r in rows if r.operation == "create"}
+    lines = []
+    for r in rows:
+        base = plain.get((r.backend, r.orders, r.connections))
+        if r.operation == "create_events" and base:
+            kept = r.service.per_second / base.service.per_second
+            lines.append(f"- {r.backend}, {r.connections} connections: create with events keeps {kept:.0%} of its "
+                         f"req/s ({r.service.per_second:.0f} against {base.service.per_second:.0f}); "
+                         + "; ".join(r.notes))
+    return ("\nEvents (NATS_URL set, a local nats-server with JetStream):\n" + "\n".join(lines) + "\n") if lines else ""
+
+
 def machine():
     cpu = "unknown CPU"
     with open("/proc/cpuinfo") as f:
@@ -558,8 +639,9 @@ def machine():
 
 # --- main --------------------------------------------------------------------------------------------------------
 
-# Creates last, so the deep page's position is a preloaded order. Each gRPC operation runs right after its HTTP twin.
-OPERATIONS = ["get", "grpc_get", "list_customer", "list_deep", "status", "create", "grpc_create"]
+# Creates last, so the deep page's position is a preloaded order. Each gRPC operation runs right after its HTTP twin;
+# create_events (create with NATS_URL set) right after create, which it is compared with.
+OPERATIONS = ["get", "grpc_get", "list_customer", "list_deep", "status", "create", "create_events", "grpc_create"]
 READS = ["get", "grpc_get", "list_customer", "list_deep"]
 
 
@@ -634,7 +716,7 @@ def main():
               f"{options.seconds} s per case after {options.warmup} s of warm-up, wrk with {options.threads} threads "
               f"(HTTP) or grpc_load with one HTTP/2 connection per caller (gRPC); "
               f"pgbench -M prepared -j 2 on the same database right after.\nMachine: {machine()}.\n")
-    report = header + "\n" + table(rows) + "\n"
+    report = header + "\n" + table(rows) + "\n" + events_cost(rows)
     print(report)
     if options.results:
         os.makedirs(options.results, exist_ok=True)

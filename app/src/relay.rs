@@ -1,5 +1,6 @@
 //! The event relay's thread: batches back to back while there is work, a short poll when there is none, backoff with
-//! a ceiling while the broker or the database fails, and on shutdown, the batch in hand finished before it stops.
+//! a ceiling while the broker or the database fails, and on shutdown, the batch in hand finished and then what the
+//! last requests left, for a few seconds at most.
 //! Orders are accepted and `/readyz` answers as before whatever the broker does: events wait in the outbox.
 
 use std::sync::mpsc::{self, RecvTimeoutError};
@@ -23,6 +24,9 @@ const BACKLOG_EVERY: Duration = Duration::from_secs(1);
 
 /// How often published events older than the retention are purged.
 const PURGE_EVERY: Duration = Duration::from_secs(60);
+
+/// On shutdown, how long the relay keeps publishing what the last requests left in the outbox.
+const DRAIN_FOR: Duration = Duration::from_secs(5);
 
 /// Doubling waits from the floor up to the ceiling; back to none after a success.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -167,10 +171,25 @@ fn run<O: Outbox, P: EventPublisher, C: Clock>(
             !matches!(stopped.recv_timeout(wait), Err(RecvTimeoutError::Timeout))
         };
         if stop {
-            log::info!("event relay stopped");
+            let drained = drain(relay);
+            log::info!(published = drained; "event relay stopped");
             return;
         }
     }
+}
+
+/// The relay is stopped once both transports have: it publishes the outbox's events, batch after batch, until none is
+/// left, one fails, or [`DRAIN_FOR`] has passed; what is left waits for the next start. Returns how many it published.
+fn drain<O: Outbox, P: EventPublisher, C: Clock>(relay: &EventRelay<O, P, C>) -> usize {
+    let deadline = Instant::now() + DRAIN_FOR;
+    let mut published = 0;
+    while Instant::now() < deadline {
+        match relay.relay_batch() {
+            Ok(batch) if batch.claimed > 0 && batch.failed == 0 => published += batch.published,
+            _ => break,
+        }
+    }
+    published
 }
 
 #[cfg(test)]

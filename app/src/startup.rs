@@ -212,7 +212,8 @@ impl Application {
         if let Some(grpc) = self.grpc.take() {
             grpc.stop().await;
         }
-        // Last, so the events of the last requests are published too: the relay finishes its batch and stops.
+        // Last, so the events of the last requests are published too: the relay finishes its batch, publishes what
+        // is left (for a few seconds at most) and stops.
         if let Some(relay) = self.relay.take() {
             relay.stop();
         }

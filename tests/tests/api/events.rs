@@ -239,23 +239,11 @@ fn after_a_kill_9_under_load_every_acknowledged_order_is_published(database: &Te
     let env = [("NATS_URL", nats.url())];
     let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (*k, v.as_str())).collect();
     let mut first = process::start(database.url(), &env);
-    let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
-    let stop = Arc::new(AtomicBool::new(false));
-    let port = first.port;
-    let clients: Vec<_> = (0..4)
-        .map(|_| {
-            let (acknowledged, stop) = (Arc::clone(&acknowledged), Arc::clone(&stop));
-            std::thread::spawn(move || place_until_refused(port, &acknowledged, &stop))
-        })
-        .collect();
+    let load = Load::start(first.port);
     std::thread::sleep(Duration::from_millis(1500));
     first.child.kill().unwrap();
     first.child.wait().unwrap();
-    stop.store(true, Ordering::Relaxed);
-    for client in clients {
-        client.join().unwrap();
-    }
-    let acknowledged = acknowledged.lock().unwrap().clone();
+    let acknowledged = load.finish();
     assert!(
         acknowledged.len() > 20,
         "too little load: {}",
@@ -279,6 +267,72 @@ fn after_a_kill_9_under_load_every_acknowledged_order_is_published(database: &Te
             "{missing} acknowledged orders were never published"
         );
         std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn on_sigterm_the_relay_publishes_what_the_last_requests_left_and_the_process_exits_zero(
+    database: &TestDatabase,
+) {
+    let nats = Nats::start();
+    let url = nats.url();
+    let mut service = process::start(database.url(), &[("NATS_URL", url.as_str())]);
+    let load = Load::start(service.port);
+    std::thread::sleep(Duration::from_millis(800));
+    // Under load, without waiting for the relay: what it has not published yet, it publishes before it exits.
+    process::signal(&service.child, "TERM");
+    assert!(process::wait_for_exit(&mut service.child).success());
+    let acknowledged = load.finish();
+    assert!(
+        acknowledged.len() > 10,
+        "too little load: {}",
+        acknowledged.len()
+    );
+    let messages = nats.messages();
+    let published: HashSet<&str> = messages.iter().map(Published::order_id).collect();
+    let missing: Vec<&String> = acknowledged
+        .iter()
+        .filter(|id| !published.contains(id.as_str()))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "{} of {} never published",
+        missing.len(),
+        acknowledged.len()
+    );
+    published_once_in_order(&messages);
+}
+
+/// Four clients placing orders on one instance until it stops answering.
+struct Load {
+    acknowledged: Arc<Mutex<Vec<String>>>,
+    stop: Arc<AtomicBool>,
+    clients: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl Load {
+    fn start(port: u16) -> Self {
+        let acknowledged = Arc::new(Mutex::new(Vec::<String>::new()));
+        let stop = Arc::new(AtomicBool::new(false));
+        let clients = (0..4)
+            .map(|_| {
+                let (acknowledged, stop) = (Arc::clone(&acknowledged), Arc::clone(&stop));
+                std::thread::spawn(move || place_until_refused(port, &acknowledged, &stop))
+            })
+            .collect();
+        Self {
+            acknowledged,
+            stop,
+            clients,
+        }
+    }
+
+    /// Stops the clients; the ids of every order the service acknowledged.
+    fn finish(self) -> Vec<String> {
+        self.stop.store(true, Ordering::Relaxed);
+        for client in self.clients {
+            client.join().unwrap();
+        }
+        self.acknowledged.lock().unwrap().clone()
     }
 }
 
@@ -384,4 +438,5 @@ with_a_broker_on_both_backends!(
     every_change_is_published_once_and_nothing_for_refusals_replays_or_no_ops,
     while_nats_is_down_orders_are_accepted_and_their_events_go_out_when_it_is_back,
     after_a_kill_9_under_load_every_acknowledged_order_is_published,
+    on_sigterm_the_relay_publishes_what_the_last_requests_left_and_the_process_exits_zero,
 );
