@@ -97,8 +97,9 @@ pub struct Config {
     #[arg(long, env = "EVENTS_BATCH_SIZE", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub events_batch_size: u32,
 
-    /// How long published events stay in the outbox before they are purged, in seconds.
-    #[arg(long, env = "EVENTS_RETENTION_SECS", default_value_t = 86_400, value_parser = clap::value_parser!(u64).range(1..))]
+    /// How long published events stay in the outbox table before they are purged, in seconds; 0 deletes each as
+    /// soon as the stream has it (the stream keeps the events; this is an audit trail in the database).
+    #[arg(long, env = "EVENTS_RETENTION_SECS", default_value_t = 0)]
     pub events_retention_secs: u64,
 
     /// Consecutive database failures (unreachable, timed out) that open the circuit breaker; while open, requests

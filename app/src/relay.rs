@@ -126,6 +126,7 @@ fn run<O: Outbox, P: EventPublisher, C: Clock>(
 ) {
     let mut backoff = Backoff::new();
     let mut reports = Reports::default();
+    let full_batch = usize::try_from(relay.settings().batch).unwrap_or(usize::MAX);
     let (mut next_backlog, mut next_purge) = (Instant::now(), Instant::now() + PURGE_EVERY);
     loop {
         let wait = match relay.relay_batch() {
@@ -136,8 +137,9 @@ fn run<O: Outbox, P: EventPublisher, C: Clock>(
             Ok(batch) => {
                 reports.succeeded(batch);
                 backoff.reset();
-                // More may be claimable at once: a full batch, or an order's next event now that this one is out.
-                if batch.claimed > 0 {
+                // A full batch: more are waiting. Otherwise a poll lets the next batch gather, so that under load
+                // the outbox is read and marked in large batches rather than a few events at a time.
+                if batch.claimed >= full_batch {
                     Duration::ZERO
                 } else {
                     POLL

@@ -88,7 +88,7 @@ impl Application {
             Some(settings) => {
                 log::info!(
                     "events: published to {} (stream {}, subjects {}.>)",
-                    settings.url,
+                    settings.redacted_url(),
                     adapters::events::STREAM_NAME,
                     settings.subject_prefix.wildcard().trim_end_matches(".>")
                 );

@@ -17,7 +17,7 @@ pub struct RelaySettings {
     /// How long a claim holds: another relay takes the events again after that, if this one died. Longer than a
     /// publish can take (the broker's ack timeout), shorter than the broker's duplicate window.
     pub lease: Duration,
-    /// How long published events are kept before they are purged.
+    /// How long published events are kept before they are purged; zero forgets each as soon as it is published.
     pub retention: Duration,
 }
 
@@ -104,7 +104,8 @@ impl<O: Outbox, P: EventPublisher, C: Clock> EventRelay<O, P, C> {
         if let Some(Err(error)) = results.iter().find(|r| r.is_err()) {
             log::debug!(error:% = crate::error_chain(error); "events not published; they are tried again");
         }
-        self.outbox.settle(&published, &failed, at)?;
+        self.outbox
+            .settle(&published, &failed, at, !self.settings.retention.is_zero())?;
         Ok(RelayedBatch {
             claimed: events.len(),
             published: published.len(),
@@ -130,6 +131,9 @@ impl<O: Outbox, P: EventPublisher, C: Clock> EventRelay<O, P, C> {
     /// # Errors
     /// `Unavailable` or `Internal` when the outbox fails.
     pub fn purge_published(&self) -> Result<usize, ServiceError> {
+        if self.settings.retention.is_zero() {
+            return Ok(0);
+        }
         let before = self.clock.now().minus(self.settings.retention);
         let mut purged = 0;
         loop {

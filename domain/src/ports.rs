@@ -118,7 +118,8 @@ pub trait Outbox: Send + Sync {
     /// Claims up to `limit` unpublished events for this relay until `lease_until` (no other relay takes them until
     /// then), oldest first. Of each order it claims only the earliest unpublished event, and none while an earlier
     /// one is claimed elsewhere, so an order's events go out in version order whichever relay takes them. An event
-    /// whose lease ran out (its relay died) is claimed again.
+    /// whose lease ran out (its relay died) is claimed again. A store that only one relay ever uses (SQLite, one
+    /// process) may take no lease: its relay settles every batch before it claims the next.
     ///
     /// # Errors
     /// `Unavailable` or `Other` when the store fails.
@@ -129,7 +130,8 @@ pub trait Outbox: Send + Sync {
         lease_until: Timestamp,
     ) -> Result<Vec<OrderEvent>, RepositoryError>;
 
-    /// Marks `published` as published at `at`, and releases `failed` at once for the next claim.
+    /// Marks `published` as published at `at` when `keep` (for [`Outbox::purge_published`] to forget them after a
+    /// retention), or forgets them at once; releases `failed` at once for the next claim.
     ///
     /// # Errors
     /// `Unavailable` or `Other` when the store fails; the events then stay claimed until their lease runs out.
@@ -138,6 +140,7 @@ pub trait Outbox: Send + Sync {
         published: &[EventId],
         failed: &[EventId],
         at: Timestamp,
+        keep: bool,
     ) -> Result<(), RepositoryError>;
 
     /// Forgets up to `limit` events published before `published_before`; returns how many.

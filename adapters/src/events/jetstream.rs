@@ -34,6 +34,27 @@ pub struct EventSettings {
     pub source: EventSource,
 }
 
+impl EventSettings {
+    /// The server URL(s) without their credentials (`nats://user:password@host` shows as `nats://***@host`), for
+    /// logs and errors.
+    pub fn redacted_url(&self) -> String {
+        self.url
+            .split(',')
+            .map(|url| {
+                let url = url.trim();
+                match (url.find("://"), url.rfind('@')) {
+                    (Some(scheme), Some(at)) if at > scheme + 3 => {
+                        format!("{}***{}", &url[..scheme + 3], &url[at..])
+                    }
+                    (None, Some(at)) => format!("***{}", &url[at..]),
+                    _ => url.to_owned(),
+                }
+            })
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+}
+
 /// The subjects' first tokens (`orders.events`): dot-separated tokens of letters, digits, `-` and `_`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SubjectPrefix(String);
@@ -119,7 +140,7 @@ impl JetStreamPublisher {
             .map(|url| {
                 url.trim()
                     .parse::<ServerAddr>()
-                    .map_err(|e| StartError::InvalidUrl(settings.url.clone(), e.into()))
+                    .map_err(|e| StartError::InvalidUrl(settings.redacted_url(), e.into()))
             })
             .collect::<Result<Vec<_>, _>>()?;
         let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -128,7 +149,7 @@ impl JetStreamPublisher {
             .enable_all()
             .build()
             .map_err(StartError::Runtime)?;
-        let url = settings.url.clone();
+        let url = settings.redacted_url();
         let options = ConnectOptions::new()
             .name("ordersvc")
             .retry_on_initial_connect()

@@ -18,8 +18,9 @@ use super::errors::{from_diesel, from_pool, is_serialization_failure};
 use super::listing::list_orders;
 use super::rows::{ItemRow, OrderRow, orders_from_joined_rows, version_column};
 use super::schema::{order_items, orders};
-use super::writes::{self, CompareAndSetStatus, InsertItems, InsertOrder};
+use super::writes::{self, CompareAndSetStatus, InsertItems, InsertItemsAndEvent, InsertOrder};
 use super::{idempotency, outbox};
+use diesel::query_dsl::methods::ExecuteDsl;
 
 /// How often a transaction that lost a serialization race runs again before the caller hears `Unavailable`.
 const SERIALIZATION_ATTEMPTS: usize = 3;
@@ -120,9 +121,17 @@ impl OrderRepository for DieselOrderRepository {
                 return Ok(taken);
             }
             writes::execute(conn, InsertOrder(&order_row))?;
-            writes::execute(conn, InsertItems(&item_rows))?;
-            if let Some(event) = event {
-                outbox::record(conn, event)?;
+            match (event, &mut *conn) {
+                (Some(event), AnyConnection::Postgresql(pg)) => {
+                    let both = InsertItemsAndEvent(&item_rows, outbox::insert_of(event));
+                    ExecuteDsl::execute(both, pg)?;
+                }
+                (event, conn) => {
+                    writes::execute(conn, InsertItems(&item_rows))?;
+                    if let Some(event) = event {
+                        outbox::record(conn, event)?;
+                    }
+                }
             }
             Ok(Insertion::Inserted)
         })
@@ -221,7 +230,7 @@ impl Outbox for DieselOrderRepository {
         now: Timestamp,
         lease_until: Timestamp,
     ) -> Result<Vec<OrderEvent>, RepositoryError> {
-        let _turn = self.write_turn();
+        // No write turn: on SQLite the claim only reads.
         let mut pooled = self.connection()?;
         let conn: &mut AnyConnection = &mut pooled;
         outbox::claim(conn, limit, now, lease_until)
@@ -232,11 +241,14 @@ impl Outbox for DieselOrderRepository {
         published: &[EventId],
         failed: &[EventId],
         at: Timestamp,
+        keep: bool,
     ) -> Result<(), RepositoryError> {
         if published.is_empty() && failed.is_empty() {
             return Ok(());
         }
-        self.in_transaction(|conn| outbox::settle(conn, published, failed, at))
+        let _turn = self.write_turn();
+        let mut conn = self.connection()?;
+        outbox::settle(&mut conn, published, failed, at, keep).map_err(from_diesel)
     }
 
     fn purge_published(

@@ -56,13 +56,14 @@ fn a_batch_is_claimed_for_the_lease_published_and_what_the_broker_kept_is_marked
         .returning(|_, _, _| Ok(vec![event(1, 2), event(2, 1), event(3, 0)]));
     outbox
         .expect_settle()
-        .withf(|published, failed, at| {
+        .withf(|published, failed, at, keep| {
             published == [EventId::from_bytes([1; 16]), EventId::from_bytes([3; 16])]
                 && failed == [EventId::from_bytes([2; 16])]
                 && *at == NOW
+                && *keep
         })
         .times(1)
-        .returning(|_, _, _| Ok(()));
+        .returning(|_, _, _, _| Ok(()));
     let mut publisher = MockEventPublisher::new();
     publisher
         .expect_publish()
@@ -120,11 +121,11 @@ fn an_event_the_publisher_said_nothing_about_is_released_not_marked() {
         .returning(|_, _, _| Ok(vec![event(1, 0), event(2, 0)]));
     outbox
         .expect_settle()
-        .withf(|published, failed, _| {
+        .withf(|published, failed, _, _| {
             published == [EventId::from_bytes([1; 16])] && failed == [EventId::from_bytes([2; 16])]
         })
         .times(1)
-        .returning(|_, _, _| Ok(()));
+        .returning(|_, _, _, _| Ok(()));
     let mut publisher = MockEventPublisher::new();
     publisher.expect_publish().returning(|_| vec![Ok(())]);
     let mut metrics = MockMetrics::new();
@@ -165,7 +166,7 @@ fn a_failure_to_mark_is_reported_after_publishing() {
     outbox
         .expect_settle()
         .times(1)
-        .returning(|_, _, _| Err(RepositoryError::Unavailable("timeout".into())));
+        .returning(|_, _, _, _| Err(RepositoryError::Unavailable("timeout".into())));
     let mut publisher = MockEventPublisher::new();
     publisher
         .expect_publish()
@@ -237,4 +238,34 @@ fn events_published_before_the_retention_are_purged_in_batches_until_none_are_le
             .unwrap(),
         1_005
     );
+}
+
+#[test]
+fn without_a_retention_published_events_are_forgotten_at_once_and_nothing_is_purged() {
+    let mut outbox = MockOutbox::new();
+    outbox
+        .expect_claim()
+        .returning(|_, _, _| Ok(vec![event(1, 0)]));
+    outbox
+        .expect_settle()
+        .withf(|published, _, _, keep| published.len() == 1 && !*keep)
+        .times(1)
+        .returning(|_, _, _, _| Ok(()));
+    outbox.expect_purge_published().never();
+    let mut publisher = MockEventPublisher::new();
+    publisher.expect_publish().returning(|_| vec![Ok(())]);
+    let mut metrics = MockMetrics::new();
+    metrics.expect_event_published().return_const(());
+    let relay = EventRelay::new(
+        outbox,
+        publisher,
+        clock(),
+        Arc::new(metrics),
+        RelaySettings {
+            retention: Duration::ZERO,
+            ..SETTINGS
+        },
+    );
+    assert_eq!(relay.relay_batch().unwrap().published, 1);
+    assert_eq!(relay.purge_published().unwrap(), 0);
 }

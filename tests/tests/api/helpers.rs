@@ -103,7 +103,7 @@ impl TestApp {
             events_subject_prefix: "orders.events".parse().unwrap(),
             events_source: "/ordersvc".parse().unwrap(),
             events_batch_size: 100,
-            events_retention_secs: 86_400,
+            events_retention_secs: 0,
         };
         edit(&mut config);
         let (sender, receiver) = std::sync::mpsc::channel();

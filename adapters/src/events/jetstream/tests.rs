@@ -37,3 +37,24 @@ fn a_prefix_is_dot_separated_plain_tokens() {
         assert!(bad.parse::<SubjectPrefix>().is_err(), "{bad}");
     }
 }
+
+#[test]
+fn credentials_in_the_url_are_never_shown() {
+    let settings = |url: &str| EventSettings {
+        url: url.to_owned(),
+        subject_prefix: "orders.events".parse().unwrap(),
+        source: "/ordersvc".parse().unwrap(),
+    };
+    assert_eq!(
+        settings("nats://ordersvc:s3cret@nats-1:4222, nats://tok@nats-2:4222").redacted_url(),
+        "nats://***@nats-1:4222,nats://***@nats-2:4222"
+    );
+    assert_eq!(
+        settings("user:pw@nats:4222").redacted_url(),
+        "***@nats:4222"
+    );
+    assert_eq!(
+        settings("nats://127.0.0.1:4222").redacted_url(),
+        "nats://127.0.0.1:4222"
+    );
+}

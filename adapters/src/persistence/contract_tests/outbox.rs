@@ -1,5 +1,5 @@
 //! The outbox's contract, on both backends: events are stored with their change or not at all, claimed in order,
-//! once per lease, and settled.
+//! and settled; on PostgreSQL, shared between relays by leases.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Barrier, Mutex};
@@ -52,7 +52,7 @@ fn claim(repo: &DieselOrderRepository, at: Timestamp) -> Vec<OrderEvent> {
 
 fn publish(repo: &DieselOrderRepository, events: &[OrderEvent]) {
     let ids: Vec<EventId> = events.iter().map(OrderEvent::id).collect();
-    repo.settle(&ids, &[], NOW).unwrap();
+    repo.settle(&ids, &[], NOW, true).unwrap();
 }
 
 fn an_event_stored_with_its_order_is_claimed_exactly_as_it_was_recorded(
@@ -96,7 +96,8 @@ fn a_failed_event_is_released_at_once_and_a_published_one_is_not(repo: &DieselOr
     let (_, first) = place(repo, 4);
     let (_, second) = place(repo, 5);
     assert_eq!(claim(repo, NOW).len(), 2);
-    repo.settle(&[first.id()], &[second.id()], NOW).unwrap();
+    repo.settle(&[first.id()], &[second.id()], NOW, true)
+        .unwrap();
     assert_eq!(claim(repo, NOW), vec![second]);
 }
 
@@ -158,7 +159,7 @@ fn only_events_published_before_the_cutoff_are_purged(repo: &DieselOrderReposito
     let claimed = claim(repo, NOW);
     let waiting = claimed[2].clone();
     let early: Vec<EventId> = claimed[..2].iter().map(OrderEvent::id).collect();
-    repo.settle(&early, &[claimed[2].id()], NOW).unwrap();
+    repo.settle(&early, &[claimed[2].id()], NOW, true).unwrap();
     assert_eq!(repo.purge_published(NOW, 10).unwrap(), 0);
     let later = NOW.plus(Duration::from_secs(1));
     assert_eq!(repo.purge_published(later, 1).unwrap(), 1);
@@ -213,13 +214,68 @@ fn relays_claiming_at_once_share_the_events_without_overlap_or_reordering(
     }
 }
 
+fn without_keeping_them_published_events_are_gone_at_once(repo: &DieselOrderRepository) {
+    let (placed, first) = place(repo, 15);
+    let claimed = claim(repo, NOW);
+    repo.settle(&[first.id()], &[], NOW, false).unwrap();
+    assert_eq!(claimed, vec![first]);
+    // Gone, and the order's next event is free to go.
+    assert_eq!(
+        repo.purge_published(NOW.plus(Duration::from_secs(1)), 10)
+            .unwrap(),
+        0
+    );
+    let (_, accepted) = advance(repo, placed, OrderStatus::Accepted, 1501);
+    assert_eq!(claim(repo, NOW), vec![accepted]);
+    assert_eq!(repo.backlog().unwrap().count, 1);
+}
+
+/// On SQLite one relay claims without a lease: what it claimed and did not settle, it claims again.
+fn the_sole_relay_of_a_sqlite_database_claims_what_it_has_not_settled_again(
+    repo: &DieselOrderRepository,
+) {
+    let (_, event) = place(repo, 14);
+    assert_eq!(claim(repo, NOW), vec![event.clone()]);
+    assert_eq!(claim(repo, NOW), vec![event]);
+}
+
 contract!(
     an_event_stored_with_its_order_is_claimed_exactly_as_it_was_recorded,
     each_event_carries_the_order_as_it_was_right_after_its_change_and_goes_out_in_version_order,
-    a_claimed_event_is_claimed_again_only_once_its_lease_ran_out,
     a_failed_event_is_released_at_once_and_a_published_one_is_not,
     a_refused_write_records_no_event,
     the_backlog_counts_what_waits_and_the_time_of_the_oldest,
     only_events_published_before_the_cutoff_are_purged,
-    relays_claiming_at_once_share_the_events_without_overlap_or_reordering,
+    without_keeping_them_published_events_are_gone_at_once,
 );
+
+/// Where the backends differ: PostgreSQL's outbox is shared between the relays of several instances by leases;
+/// SQLite's has one relay.
+mod per_backend {
+    use super::*;
+
+    #[test]
+    fn a_claimed_event_is_claimed_again_only_once_its_lease_ran_out() {
+        let Some(database) = TestDatabase::postgres() else {
+            return;
+        };
+        super::a_claimed_event_is_claimed_again_only_once_its_lease_ran_out(&repository(&database));
+    }
+
+    #[test]
+    fn relays_claiming_at_once_share_the_events_without_overlap_or_reordering() {
+        let Some(database) = TestDatabase::postgres() else {
+            return;
+        };
+        super::relays_claiming_at_once_share_the_events_without_overlap_or_reordering(&repository(
+            &database,
+        ));
+    }
+
+    #[test]
+    fn the_sole_relay_of_a_sqlite_database_claims_what_it_has_not_settled_again() {
+        super::the_sole_relay_of_a_sqlite_database_claims_what_it_has_not_settled_again(
+            &repository(&TestDatabase::sqlite()),
+        );
+    }
+}
