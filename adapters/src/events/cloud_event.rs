@@ -113,7 +113,8 @@ impl CloudEventEncoder {
     }
 }
 
-/// `at` in RFC 3339, UTC, to the microsecond (`2026-12-04T18:30:00.123456Z`).
+/// `at` in RFC 3339, UTC, to the microsecond (`2026-12-04T18:30:00.123456Z`). RFC 3339 has four-digit years: an
+/// instant past the year 9999, which no clock gives, is written as the epoch rather than holding up the outbox.
 fn rfc3339(at: Timestamp) -> String {
     OffsetDateTime::from_unix_timestamp_nanos(i128::from(at.unix_micros()) * 1_000)
         .ok()
