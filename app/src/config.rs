@@ -93,8 +93,10 @@ pub struct Config {
     #[arg(long, env = "EVENTS_SOURCE", default_value = "/ordersvc")]
     pub events_source: EventSource,
 
-    /// Events the relay claims and publishes at once.
-    #[arg(long, env = "EVENTS_BATCH_SIZE", default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    /// Most events the relay claims and publishes at once. A batch that is not full is followed by a 100 ms poll, so
+    /// under load the events of a poll go out together: larger batches cost less per event (measured with events
+    /// on: 500 kept 77 to 96% of create's rate, 100 kept 50 to 83%).
+    #[arg(long, env = "EVENTS_BATCH_SIZE", default_value_t = 500, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub events_batch_size: u32,
 
     /// How long published events stay in the outbox table before they are purged, in seconds; 0 deletes each as

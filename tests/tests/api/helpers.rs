@@ -102,7 +102,7 @@ impl TestApp {
             nats_url: None,
             events_subject_prefix: "orders.events".parse().unwrap(),
             events_source: "/ordersvc".parse().unwrap(),
-            events_batch_size: 100,
+            events_batch_size: 500,
             events_retention_secs: 0,
         };
         edit(&mut config);
