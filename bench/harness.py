@@ -261,9 +261,7 @@ class Service:
             total = now
 
     def placed_total(self):
-        _, body = http_get(self.base + "/metrics")
-        match = re.search(r"^ordersvc_orders_placed_total(?:\{[^}]*\})? (\d+)", body, re.M)
-        return int(match.group(1)) if match else 0
+        return int(metric(self, "orders_placed_total"))
 
 
 class Nats:
