@@ -114,8 +114,7 @@ class Postgres(Database):
         self.settle()
 
     def settle(self):
-        self.sql("VACUUM ANALYZE orders")
-        self.sql("VACUUM ANALYZE order_items")
+        self.sql("VACUUM ANALYZE")
         # Write out what the last writes dirtied now, rather than in a checkpoint during the next measured run.
         try:
             self.sql("CHECKPOINT")
@@ -418,6 +417,7 @@ class Row:
     peak_rss_kib: int = 0
     cpu_per_1000: float = 0.0
     client_cpu_pct: float = 0.0  # the load generator's CPU time over the run's duration (100 = one core)
+    paired: "Row" = None  # create_events only: the median create run of the alternating rounds
     notes: list = field(default_factory=list)
 
 
@@ -448,33 +448,54 @@ class Session:
         return self.measure(operation, connections)
 
     def case_with_events(self, connections):
-        """create, with events on: the same service configuration plus NATS_URL, on the same database, so the
-        difference to the create row is what the outbox and its relay cost. Also checks that the relay kept up: every
-        order placed has its event in the stream once the backlog drains."""
+        """create with events on against create with them off, in `--rounds` alternating pairs on the same database
+        (each run after a vacuum and a checkpoint), so the difference is what the outbox and its relay cost and not
+        what the database went through between two runs. The row is the median events run; `paired` the median plain
+        one. Also checks that the relay kept up: every order placed in a run has its event in the stream once the
+        backlog drains."""
         nats = Nats(self.workdir)
         plain = self.service
-        self.service = Service(self.options.binary, self.db.url, self.workdir,
-                               dict(self.options.service_env, NATS_URL=nats.url))
+        with_events = Service(self.options.binary, self.db.url, self.workdir,
+                              dict(self.options.service_env, NATS_URL=nats.url))
+        plain_runs, event_runs = [], []
         try:
-            placed_before = self.service.placed_total()
-            row = self.measure("create", connections, pgbench_too=False)
-            row.operation = "create_events"
-            deadline = time.time() + 60
-            while metric(self.service, "outbox_backlog_events") > 0 or \
-                    metric(self.service, "events_published_total") < self.service.placed_total() - placed_before:
-                if time.time() > deadline:
-                    raise BenchFailure("create_events: the relay did not catch up within 60 s of the load")
-                time.sleep(0.5)
-            published = metric(self.service, "events_published_total")
-            placed = self.service.placed_total() - placed_before
-            if published != placed or metric(self.service, "event_publish_errors_total"):
-                raise BenchFailure(f"create_events: {placed} orders placed but {published:.0f} events published")
-            row.notes.append(f"{published:.0f} events published, none lost")
-            return row
+            for _ in range(self.options.rounds):
+                self.db.settle()
+                plain_runs.append(self.measure("create", connections, pgbench_too=False))
+                self.db.settle()
+                self.service = with_events
+                try:
+                    event_runs.append(self.measure_with_events(connections))
+                finally:
+                    self.service = plain
         finally:
-            self.service.stop()
-            self.service = plain
+            with_events.stop()
             nats.stop()
+        by_rate = lambda runs: sorted(runs, key=lambda r: r.service.per_second)
+        row = by_rate(event_runs)[len(event_runs) // 2]
+        row.operation = "create_events"
+        row.paired = by_rate(plain_runs)[len(plain_runs) // 2]
+        rates = lambda runs: ", ".join(f"{r.service.per_second:.0f}" for r in runs)
+        row.notes.append(f"{len(event_runs)} alternating rounds, req/s off: {rates(plain_runs)}; "
+                         f"on: {rates(event_runs)}")
+        return row
+
+    def measure_with_events(self, connections):
+        placed_before = self.service.placed_total()
+        published_before = metric(self.service, "events_published_total")
+        row = self.measure("create", connections, pgbench_too=False)
+        placed = self.service.placed_total() - placed_before
+        deadline = time.time() + 60
+        while metric(self.service, "outbox_backlog_events") > 0 or \
+                metric(self.service, "events_published_total") - published_before < placed:
+            if time.time() > deadline:
+                raise BenchFailure("create_events: the relay did not catch up within 60 s of the load")
+            time.sleep(0.5)
+        published = metric(self.service, "events_published_total") - published_before
+        if published != placed or metric(self.service, "event_publish_errors_total"):
+            raise BenchFailure(f"create_events: {placed} orders placed but {published:.0f} events published")
+        row.notes.append(f"{published:.0f} events published, none lost")
+        return row
 
     def measure(self, operation, connections, pgbench_too=True):
         seconds, warmup = self.options.seconds, self.options.warmup
@@ -610,16 +631,15 @@ def table(rows):
 
 
 def events_cost(rows):
-    """What the outbox costs create: create_events' req/s against create's, per backend and connections."""
-    plain = {(r.backend, r.orders, r.connections): r for r in rows if r.operation == "create"}
+    """What the outbox costs create: the median create_events run's req/s against the median create run of the same
+    alternating rounds, per backend and connections."""
     lines = []
     for r in rows:
-        base = plain.get((r.backend, r.orders, r.connections))
-        if r.operation == "create_events" and base:
-            kept = r.service.per_second / base.service.per_second
+        if r.operation == "create_events" and r.paired:
+            base = r.paired.service.per_second
+            kept = r.service.per_second / base
             lines.append(f"- {r.backend}, {r.connections} connections: create with events keeps {kept:.0%} of its "
-                         f"req/s ({r.service.per_second:.0f} against {base.service.per_second:.0f}); "
-                         + "; ".join(r.notes))
+                         f"req/s ({r.service.per_second:.0f} against {base:.0f}); " + "; ".join(r.notes))
     return ("\nEvents (NATS_URL set, a local nats-server with JetStream):\n" + "\n".join(lines) + "\n") if lines else ""
 
 
@@ -668,11 +688,14 @@ def main():
     parser.add_argument("--env", action="append", default=[], help="KEY=VALUE for the service (repeatable)")
     parser.add_argument("--seconds", type=int, default=None, help="measured seconds per case (default 10; quick: 2)",
                         dest="measured_seconds")
+    parser.add_argument("--rounds", type=int, default=None,
+                        help="alternating create / create_events pairs, medians compared (default 3; quick: 1)")
     parser.add_argument("--orders", type=int, default=None, help="one scale only: this many preloaded orders")
     options = parser.parse_args()
     options.seconds, options.warmup = (2, 1) if options.quick else (10, 3)
     options.seconds = options.measured_seconds or options.seconds
     options.threads = 2
+    options.rounds = options.rounds or (1 if options.quick else 3)
     connections = [int(c) for c in (options.connections or ("16" if options.quick else "16,64")).split(",")]
     options.service_env = dict(kv.split("=", 1) for kv in options.env)
     only = set(options.only.split(",")) if options.only else None
