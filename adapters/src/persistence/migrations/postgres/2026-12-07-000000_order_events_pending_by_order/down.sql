@@ -1,0 +1,1 @@
+DROP INDEX order_events_pending_by_order;
