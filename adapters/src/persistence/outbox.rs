@@ -65,17 +65,28 @@ macro_rules! earliest_of_its_order {
     };
 }
 
-/// For the claim's transaction on PostgreSQL: walk the pending events in their order and stop at the batch. The
-/// planner guesses that almost no row passes the claim's filter (a scalar subquery's equality is put at half a
-/// percent), so left to itself it read every pending event and sorted them: under load, with a backlog of
-/// thousands, each claim took tens of milliseconds more and the relay fell behind.
-const CLAIM_IN_ORDER: &str = "SET LOCAL enable_sort = off; SET LOCAL enable_bitmapscan = off";
-
 /// For the relay's own transactions on PostgreSQL (a claim, a settle): commit without waiting for the disk. A crash
 /// can then forget the last fraction of a second of them, which loses nothing: a forgotten claim lets the events be
 /// claimed again, a forgotten settle has them published again, and the stream drops a repeated event id. Waiting
 /// would put the relay's flushes in the queue of the writes the clients wait for.
-const RELAY_COMMIT: &str = "SET LOCAL synchronous_commit = off";
+macro_rules! relay_commit {
+    () => {
+        "SET LOCAL synchronous_commit = off"
+    };
+}
+
+/// The settle's transaction settings on PostgreSQL.
+const SETTLE_SETTINGS: &str = relay_commit!();
+
+/// The claim's transaction settings on PostgreSQL, sent in one round trip: the relay's commit, and a walk of the
+/// pending events in their order that stops at the batch. The planner guesses that almost no row passes the claim's
+/// filter (a scalar subquery's equality is put at half a percent), so left to itself it read every pending event and
+/// sorted them: under load, with a backlog of thousands, each claim took tens of milliseconds more and the relay
+/// fell behind.
+const CLAIM_SETTINGS: &str = concat!(
+    relay_commit!(),
+    "; SET LOCAL enable_sort = off; SET LOCAL enable_bitmapscan = off"
+);
 
 /// The claim on PostgreSQL, in one statement: of each order only the earliest unpublished event, and only when no
 /// other relay holds it; rows another relay is claiming at this very moment are skipped instead of waited for.
@@ -106,8 +117,7 @@ pub(crate) fn claim(
 ) -> Result<Vec<OrderEvent>, RepositoryError> {
     let mut claimed = match conn {
         AnyConnection::Postgresql(pg) => pg.transaction(|pg| {
-            pg.batch_execute(CLAIM_IN_ORDER)?;
-            pg.batch_execute(RELAY_COMMIT)?;
+            pg.batch_execute(CLAIM_SETTINGS)?;
             diesel::sql_query(CLAIM_LEASED)
                 .bind::<BigInt, _>(lease_until.unix_micros())
                 .bind::<BigInt, _>(now.unix_micros())
@@ -180,7 +190,7 @@ fn event_of(row: ClaimedRow, orders: &HashMap<OrderId, Order>) -> Result<OrderEv
 }
 
 /// Marks `published` as published at `at` (or, unless `keep`, deletes them) and hands `failed` back: one statement
-/// each, on PostgreSQL in one transaction that commits without waiting for the disk (see [`RELAY_COMMIT`]).
+/// each, on PostgreSQL in one transaction that commits without waiting for the disk (see `relay_commit!`).
 pub(crate) fn settle(
     conn: &mut AnyConnection,
     published: &[EventId],
@@ -218,7 +228,7 @@ pub(crate) fn settle(
     };
     match conn {
         AnyConnection::Postgresql(_) => conn.transaction(|conn| {
-            conn.batch_execute(RELAY_COMMIT)?;
+            conn.batch_execute(SETTLE_SETTINGS)?;
             work(conn)
         }),
         AnyConnection::Sqlite(_) => work(conn),
