@@ -13,6 +13,8 @@
 //! - [`metrics`]: the `Metrics` port and the HTTP request metrics in one Prometheus registry, served at
 //!   `GET /metrics`.
 //! - [`system`]: the `Clock` and `IdGenerator` ports over the system clock and UUID v7.
+//! - [`telemetry`]: OpenTelemetry traces: the use case's span (a decorator over the `OrderService` port), the
+//!   database's spans, W3C Trace Context, and the OTLP export.
 //!
 //! **May depend on**: `domain`, `application`, and the IO crates (diesel, r2d2, actix-web, tonic, async-nats, serde). It is the
 //! only crate that knows SQL, JSON, protobuf or status codes. **Must not** be depended on by `domain` or `application`.
@@ -24,3 +26,4 @@ pub mod inbound;
 pub mod metrics;
 pub mod persistence;
 pub mod system;
+pub mod telemetry;

@@ -208,17 +208,24 @@ impl<L: Log> Log for ProtocolErrorLog<L> {
     }
 }
 
-/// The request id of the service call running on this thread, unless the record names one itself.
-fn current_request_id(record: &log::Record<'_>) -> Option<String> {
-    let named = record
-        .key_values()
-        .get(Key::from_str("request_id"))
-        .is_some();
-    if named {
-        None
-    } else {
-        adapters::inbound::current_request_id()
-    }
+/// The ids of the request this line belongs to, that the record does not name itself: the request id of the
+/// service call running on this thread, and the trace id of the span current on it (when tracing is on).
+fn current_ids(record: &log::Record<'_>) -> [(&'static str, Option<String>); 2] {
+    let unnamed = |key: &str| record.key_values().get(Key::from_str(key)).is_none();
+    [
+        (
+            "request_id",
+            unnamed("request_id")
+                .then(adapters::inbound::current_request_id)
+                .flatten(),
+        ),
+        (
+            "trace_id",
+            unnamed("trace_id")
+                .then(adapters::telemetry::current_trace_id)
+                .flatten(),
+        ),
+    ]
 }
 
 fn write_text(out: &mut Formatter, record: &log::Record<'_>) -> std::io::Result<()> {
@@ -235,8 +242,10 @@ fn write_text(out: &mut Formatter, record: &log::Record<'_>) -> std::io::Result<
     }
     let mut fields = String::new();
     let _ = record.key_values().visit(&mut TextFields(&mut fields));
-    if let Some(id) = current_request_id(record) {
-        fields.push_str(&format!(" request_id={id}"));
+    for (key, id) in current_ids(record) {
+        if let Some(id) = id {
+            fields.push_str(&format!(" {key}={id}"));
+        }
     }
     writeln!(out, "{fields}")
 }
@@ -266,8 +275,10 @@ fn write_json(out: &mut Formatter, record: &log::Record<'_>) -> std::io::Result<
     line.insert("target".into(), Json::String(record.target().to_owned()));
     line.insert("message".into(), Json::String(record.args().to_string()));
     let _ = record.key_values().visit(&mut JsonFields(&mut line));
-    if let Some(id) = current_request_id(record) {
-        line.insert("request_id".into(), Json::String(id));
+    for (key, id) in current_ids(record) {
+        if let Some(id) = id {
+            line.insert(key.into(), Json::String(id));
+        }
     }
     serde_json::to_writer(&mut *out, &line)?;
     writeln!(out)

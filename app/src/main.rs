@@ -4,6 +4,7 @@ use std::os::unix::process::CommandExt;
 use std::process::{Command, ExitCode};
 
 use adapters::inbound::{mint, read_hs256_secret};
+use adapters::telemetry::Tracing;
 use app::{Application, Command as Subcommand, Config, TokenArgs};
 
 /// How many malloc arenas glibc may make, unless the environment already says.
@@ -31,11 +32,34 @@ fn main() -> ExitCode {
     }
     let logs = app::logging::init(config.log_format);
     let flush_logs = || logs.iter().for_each(app::logging::LogFlusher::flush);
+    // Before the runtime starts: the exporter's blocking HTTP client runs a runtime of its own.
+    let tracing = match Tracing::from_env() {
+        Ok(tracing) => tracing,
+        Err(error) => {
+            let cause = std::error::Error::source(&error)
+                .map_or_else(String::new, |cause| format!(": {cause}"));
+            eprintln!("ordersvc: {error}{cause}");
+            flush_logs();
+            return ExitCode::from(2);
+        }
+    };
+    match &tracing {
+        Some(tracing) => log::info!(
+            "tracing on: spans go to {} as {} (OTEL_* settings)",
+            tracing.endpoint(),
+            tracing.protocol()
+        ),
+        None => log::info!("tracing off (OTEL_EXPORTER_OTLP_ENDPOINT is unset)"),
+    }
     let served = actix_web::rt::System::new().block_on(async {
         let application = Application::build(&config)?;
         application.run_until_stopped().await?;
         anyhow::Ok(())
     });
+    // After the runtime stopped, for the same reason: the last spans are sent before the process exits.
+    if let Some(tracing) = tracing {
+        tracing.shutdown();
+    }
     match served {
         Ok(()) => {
             log::info!("stopped");

@@ -15,6 +15,7 @@ use adapters::inbound::{
 use adapters::metrics::{PoolUsage, PrometheusMetrics};
 use adapters::persistence::{Database, PoolState};
 use adapters::system::{SystemClock, UuidV7Generator};
+use adapters::telemetry::TracedService;
 use anyhow::Context;
 use application::{
     CircuitBreaker, CoreOrderService, EventRelay, ExpiredKeyPurge, LoggingService, Metrics,
@@ -331,7 +332,7 @@ fn connect_with_retry(config: &Config) -> anyhow::Result<Database> {
 }
 
 /// The composition root: Go kit's `main.go` wiring, as decorators around the core and its repository. Metrics see
-/// the breaker's fast failures as `unavailable` calls. The background purge uses the same core, so it passes the same
+/// the breaker's fast failures as `unavailable` calls; the use case's span, when tracing is on, is the outermost. The background purge uses the same core, so it passes the same
 /// breaker and metrics as every request.
 fn wire(
     database: &Database,
@@ -349,7 +350,13 @@ fn wire(
     } else {
         core
     });
-    (Arc::new(LoggingService::new(Arc::clone(&core))), core)
+    let logged = LoggingService::new(Arc::clone(&core));
+    let service: Arc<dyn OrderService> = if adapters::telemetry::is_on() {
+        Arc::new(TracedService::new(logged))
+    } else {
+        Arc::new(logged)
+    };
+    (service, core)
 }
 
 /// The executor every transport runs service calls on: as many threads as the database pool has connections, so a

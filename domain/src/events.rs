@@ -66,6 +66,7 @@ pub struct OrderEvent {
     id: EventId,
     change: OrderChange,
     order: Order,
+    trace_context: Option<String>,
 }
 
 impl OrderEvent {
@@ -75,6 +76,7 @@ impl OrderEvent {
             id,
             change: OrderChange::Placed,
             order: order.clone(),
+            trace_context: None,
         }
     }
 
@@ -87,7 +89,24 @@ impl OrderEvent {
                 to: order.status(),
             },
             order: order.clone(),
+            trace_context: None,
         }
+    }
+
+    /// The same event, with the trace context of the request that made the change: opaque here (a W3C
+    /// `traceparent`), kept by the outbox with the event, and passed on by the publisher so a consumer can continue
+    /// the request's trace.
+    #[must_use]
+    pub fn with_trace_context(self, trace_context: Option<String>) -> Self {
+        Self {
+            trace_context,
+            ..self
+        }
+    }
+
+    /// The trace context of the request that made the change, when it was traced.
+    pub fn trace_context(&self) -> Option<&str> {
+        self.trace_context.as_deref()
     }
 
     /// The event's id.

@@ -64,6 +64,9 @@ struct CloudEvent<'a> {
     subject: String,
     time: String,
     datacontenttype: &'static str,
+    /// The distributed tracing extension: the trace context a consumer continues.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    traceparent: Option<&'a str>,
     data: EventData<'a>,
 }
 
@@ -87,11 +90,15 @@ impl CloudEventEncoder {
         format!("{TYPE_PREFIX}{}", change.kind())
     }
 
-    /// The event as one JSON document.
+    /// The event as one JSON document, with `traceparent` as its distributed tracing extension when it has one.
     ///
     /// # Errors
     /// A `serde_json::Error`, which an order's plain data never causes.
-    pub fn encode(&self, event: &OrderEvent) -> Result<Vec<u8>, serde_json::Error> {
+    pub fn encode(
+        &self,
+        event: &OrderEvent,
+        traceparent: Option<&str>,
+    ) -> Result<Vec<u8>, serde_json::Error> {
         let (from, to) = match event.change() {
             OrderChange::Placed => (None, None),
             OrderChange::StatusChanged { from, to } => (Some(from.as_str()), Some(to.as_str())),
@@ -104,6 +111,7 @@ impl CloudEventEncoder {
             subject: event.order_id().to_string(),
             time: rfc3339(event.occurred_on()),
             datacontenttype: "application/json",
+            traceparent,
             data: EventData {
                 order: OrderResponse::from(event.order()),
                 from,

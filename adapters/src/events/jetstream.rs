@@ -12,6 +12,8 @@ use domain::{EventPublisher, OrderChange, OrderEvent, PublishError};
 use thiserror::Error;
 
 use super::cloud_event::{CloudEventEncoder, EventSource};
+use crate::telemetry::Publication;
+use crate::telemetry::propagation::TRACEPARENT;
 
 /// The stream the service creates when it is missing.
 pub const STREAM_NAME: &str = "ORDERS";
@@ -198,16 +200,22 @@ impl JetStreamPublisher {
         Ok(())
     }
 
-    /// Sends one event; the future resolves when the stream acks it.
-    async fn send(&self, event: &OrderEvent) -> Result<PublishAckFuture, async_nats::Error> {
-        let payload = self.encoder.encode(event)?;
-        let message = PublishMessage::build()
+    /// Sends one event, as `publication` (which carries its trace context); the future resolves when the stream
+    /// acks it.
+    async fn send(
+        &self,
+        event: &OrderEvent,
+        subject: String,
+        publication: &Publication,
+    ) -> Result<PublishAckFuture, async_nats::Error> {
+        let payload = self.encoder.encode(event, publication.traceparent())?;
+        let mut message = PublishMessage::build()
             .payload(payload.into())
             .message_id(event.id().to_string());
-        Ok(self
-            .jetstream
-            .send_publish(self.subjects.subject(event.change()), message)
-            .await?)
+        if let Some(traceparent) = publication.traceparent() {
+            message = message.header(TRACEPARENT, traceparent);
+        }
+        Ok(self.jetstream.send_publish(subject, message).await?)
     }
 
     async fn publish_all(&self, events: &[OrderEvent]) -> Vec<Result<(), PublishError>> {
@@ -231,14 +239,18 @@ impl JetStreamPublisher {
         // most, so no two of an order's events are ever in flight together.
         let mut sent = Vec::with_capacity(events.len());
         for event in events {
-            sent.push(self.send(event).await);
+            let subject = self.subjects.subject(event.change());
+            let publication =
+                Publication::start(event.trace_context(), &subject, &event.id().to_string());
+            sent.push((self.send(event, subject, &publication).await, publication));
         }
         let mut results = Vec::with_capacity(events.len());
-        for ack in sent {
+        for (ack, publication) in sent {
             let result = match ack {
                 Ok(ack) => ack.await.map(|_| ()).map_err(|e| PublishError(Box::new(e))),
                 Err(error) => Err(PublishError(error)),
             };
+            publication.finish(result.as_ref().err().map(|e| application::error_chain(e)));
             results.push(result);
         }
         if results.iter().any(Result::is_err) {

@@ -1,7 +1,9 @@
 //! The call layer: wraps every gRPC call (orders, health and reflection alike), as the HTTP request middleware wraps
 //! every request. It chooses the call's request id (the client's `x-request-id` when sane, a new one otherwise),
 //! hands it to the endpoint and echoes it in the response metadata, and at the end of the call writes one access
-//! log line (method, code, duration, request id, caller, peer) and counts the call in the metrics.
+//! log line (method, code, duration, request id, caller, peer) and counts the call in the metrics. When
+//! tracing is on, it runs the call in its SERVER span (health and reflection calls excepted, as machines and tools
+//! make them every few seconds), which it ends with the call's code.
 //!
 //! A unary call's final code is in its trailers (or, for an error, in the response headers alone), so the line is
 //! written when the trailers pass; a call that never finishes (the client hung up) is logged as `CANCELLED`.
@@ -16,11 +18,14 @@ use application::Caller;
 use http::header::HeaderValue;
 use http::{HeaderMap, Request, Response};
 use http_body::{Body, Frame, SizeHint};
+use opentelemetry::KeyValue;
+use opentelemetry::context::FutureExt as _;
 use tonic::Code;
 use tonic::transport::server::TcpConnectInfo;
 
 use crate::inbound::{RequestId, X_REQUEST_ID};
 use crate::metrics::PrometheusMetrics;
+use crate::telemetry::{self, propagation, spans};
 
 /// The methods counted by name; any other path is counted as `other`, so a client cannot create series at will.
 const KNOWN_METHODS: [&str; 8] = [
@@ -104,22 +109,28 @@ where
         request.extensions_mut().insert(request_id.clone());
         let caller = CallerSlot::default();
         request.extensions_mut().insert(caller.clone());
-        let peer = request
+        let peer_address = request
             .extensions()
             .get::<TcpConnectInfo>()
-            .and_then(TcpConnectInfo::remote_addr)
-            .map(|peer| peer.to_string());
+            .and_then(TcpConnectInfo::remote_addr);
+        let method = request.uri().path().to_owned();
+        let trace = server_span(&method, request.headers(), peer_address);
         let call = Call {
-            method: request.uri().path().to_owned(),
+            method,
             started: Instant::now(),
             request_id,
+            trace: trace.clone(),
             caller,
-            peer,
+            peer: peer_address.map(|peer| peer.to_string()),
             metrics: self.metrics.clone(),
             finished: false,
         };
+        let handled = async move { inner.call(request).await };
         Box::pin(async move {
-            let mut response = inner.call(request).await?;
+            let mut response = match trace {
+                Some(trace) => handled.with_context(trace).await?,
+                None => handled.await?,
+            };
             if let Ok(value) = HeaderValue::from_str(call.request_id.as_str()) {
                 response.headers_mut().insert(X_REQUEST_ID, value);
             }
@@ -134,6 +145,46 @@ where
             Ok(response.map(|body| LoggedBody { inner: body, call }))
         })
     }
+}
+
+/// The call's SERVER span, beneath the caller's trace context when its metadata carries one, named after the
+/// method (`orders.v1.OrderService/GetOrder`; `_OTHER` for a method this server does not know), with the gRPC
+/// server conventions' attributes. `None` when tracing is off, and for health and reflection calls.
+fn server_span(
+    method: &str,
+    metadata: &HeaderMap,
+    peer: Option<std::net::SocketAddr>,
+) -> Option<opentelemetry::Context> {
+    telemetry::tracer()?;
+    if OPERATIONAL_SERVICES
+        .iter()
+        .any(|service| method.starts_with(service))
+    {
+        return None;
+    }
+    let known = KNOWN_METHODS.contains(&method);
+    let (service, name) = method
+        .trim_start_matches('/')
+        .split_once('/')
+        .filter(|_| known)
+        .unwrap_or(("_OTHER", "_OTHER"));
+    let span_name = if known {
+        method.trim_start_matches('/').to_owned()
+    } else {
+        "_OTHER".to_owned()
+    };
+    let mut attributes = vec![
+        KeyValue::new("rpc.system", "grpc"),
+        KeyValue::new("rpc.service", service.to_owned()),
+        KeyValue::new("rpc.method", name.to_owned()),
+    ];
+    if let Some(peer) = peer {
+        attributes.push(KeyValue::new("client.address", peer.ip().to_string()));
+        attributes.push(KeyValue::new("client.port", i64::from(peer.port())));
+    }
+    let parent =
+        propagation::extract(|key| metadata.get(key).and_then(|value| value.to_str().ok()));
+    spans::start_server(&parent, span_name, attributes)
 }
 
 /// The response body, which writes the call's line when its trailers pass.
@@ -184,6 +235,8 @@ struct Call {
     method: String,
     started: Instant,
     request_id: RequestId,
+    /// The call's SERVER span, when it is traced.
+    trace: Option<opentelemetry::Context>,
     caller: CallerSlot,
     peer: Option<String>,
     metrics: Option<Arc<PrometheusMetrics>>,
@@ -218,6 +271,11 @@ impl Call {
             log::Level::Info
         };
         let duration_ms = (elapsed.as_secs_f64() * 1_000_000.0).round() / 1000.0;
+        // The line is written in the call's span, so it carries its trace id as every line of the call does.
+        let _current = self.trace.as_ref().map(|trace| {
+            spans::finish_grpc(trace, code, name);
+            trace.clone().attach()
+        });
         log::log!(
             target: "access",
             level,

@@ -47,15 +47,16 @@ pub(crate) fn status_of(failure: &Failure, request_id: &RequestId) -> Status {
     client_status(failure)
 }
 
-/// The status for `failure`, which the caller has logged if it is a server fault.
+/// The status for `failure`, which the caller has logged if it is a server fault. Its `ErrorInfo` carries the
+/// call's trace id as `trace_id` when the call is traced, as an HTTP problem does.
 pub(crate) fn client_status(failure: &Failure) -> Status {
     let code = failure.code();
     let mut details = ErrorDetails::new();
-    details.set_error_info(
-        code.as_str(),
-        ERROR_DOMAIN,
-        HashMap::<String, String>::new(),
-    );
+    let metadata: HashMap<String, String> = crate::telemetry::current_trace_id()
+        .map(|trace_id| ("trace_id".to_owned(), trace_id))
+        .into_iter()
+        .collect();
+    details.set_error_info(code.as_str(), ERROR_DOMAIN, metadata);
     for field in failure.fields() {
         details.add_bad_request_violation(field.field.clone(), field.message.clone());
     }

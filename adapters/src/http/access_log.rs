@@ -75,7 +75,7 @@ impl AccessLog {
 
 /// The method as a metric label: the standard ones by name, anything else as `other`, so a client cannot create
 /// series at will.
-fn method_label(method: &Method) -> &'static str {
+pub(crate) fn method_label(method: &Method) -> &'static str {
     const STANDARD: [Method; 9] = [
         Method::GET,
         Method::POST,

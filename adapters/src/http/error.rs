@@ -136,7 +136,8 @@ impl ApiError {
         self.failure.detail()
     }
 
-    /// The problem document, as JSON; `request_id` fills its `request_id` member.
+    /// The problem document, as JSON; `request_id` fills its `request_id` member, and the trace id of the span
+    /// current here (the request's, when tracing is on) its `trace_id` member.
     pub(crate) fn to_document(&self, request_id: Option<&RequestId>) -> String {
         let code = self.failure.code();
         let errors: Vec<FieldErrorDocument<'_>> =
@@ -148,6 +149,7 @@ impl ApiError {
             detail: self.failure.detail(),
             code: code.as_str(),
             request_id: request_id.map(RequestId::as_str),
+            trace_id: crate::telemetry::current_trace_id(),
             errors: &errors,
         };
         // A document of strings and integers always serializes; an empty body is the only conceivable fallback.

@@ -1,4 +1,5 @@
-//! The request context middleware: the request id, problem bodies for every error, and the access log.
+//! The request context middleware: the request id, the SERVER span, problem bodies for every error, and the access
+//! log.
 
 use std::any::Any;
 use std::panic::AssertUnwindSafe;
@@ -12,12 +13,16 @@ use actix_web::middleware::Next;
 use actix_web::{HttpMessage, HttpResponse};
 use application::Caller;
 use futures_util::FutureExt;
+use opentelemetry::KeyValue;
+use opentelemetry::context::FutureExt as _;
 
-use super::access_log::AccessLog;
+use super::access_log::{AccessLog, method_label};
 use super::context::X_REQUEST_ID_HEADER;
 use super::error::{ApiError, PROBLEM_JSON};
+use super::route_table::is_operational;
 use super::unread_body::BodyWatch;
 use crate::inbound::RequestId;
+use crate::telemetry::{self, propagation, spans};
 
 /// Wraps every request:
 /// 1. takes the client's `X-Request-ID` when sane (or makes one), stores it in the request's extensions for the
@@ -26,8 +31,69 @@ use crate::inbound::RequestId;
 ///    actix answered by itself (an unmatched path, a refused body) by its status, so no error is ever `text/plain`;
 ///    5xx errors are logged here, once, with their causes;
 /// 3. says `Connection: close` when it answers before the body was read (see [`BodyWatch`]);
-/// 4. writes one access log line.
+/// 4. writes one access log line;
+/// 5. when tracing is on, runs all of it in the request's SERVER span (see [`server_span`]), so the service's spans
+///    nest beneath it and every log line and problem of the request carries its trace id.
 pub(crate) async fn request_context(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let Some(trace) = server_span(&req) else {
+        return handle(req, next).await;
+    };
+    let outcome = handle(req, next).with_context(trace.clone()).await;
+    let status = match &outcome {
+        Ok(response) => response.status(),
+        Err(error) => error.as_response_error().status_code(),
+    };
+    spans::finish_http(&trace, status.as_u16());
+    outcome
+}
+
+/// The request's SERVER span, beneath the caller's trace context when it sent one, named `"{method} {route}"` after
+/// the route template (the method alone when no route matched), with the attributes the HTTP server conventions
+/// ask for. `None` when tracing is off, and for the probes, the metrics and the API documents, which machines
+/// call every few seconds: a trace each would bury the ones of orders.
+fn server_span(req: &ServiceRequest) -> Option<opentelemetry::Context> {
+    telemetry::tracer()?;
+    let route = req.match_pattern();
+    if route.as_deref().is_some_and(is_operational) {
+        return None;
+    }
+    let method = match method_label(req.method()) {
+        "other" => "_OTHER",
+        known => known,
+    };
+    let name = route
+        .as_deref()
+        .map_or_else(|| method.to_owned(), |route| format!("{method} {route}"));
+    let mut attributes = vec![
+        KeyValue::new("http.request.method", method),
+        KeyValue::new("url.path", req.path().to_owned()),
+        KeyValue::new("url.scheme", "http"),
+    ];
+    if let Some(route) = route {
+        attributes.push(KeyValue::new("http.route", route));
+    }
+    if let Some(peer) = req.peer_addr() {
+        attributes.push(KeyValue::new("client.address", peer.ip().to_string()));
+        attributes.push(KeyValue::new("client.port", i64::from(peer.port())));
+    }
+    if let Some(agent) = req
+        .headers()
+        .get(actix_web::http::header::USER_AGENT)
+        .and_then(|value| value.to_str().ok())
+    {
+        attributes.push(KeyValue::new("user_agent.original", agent.to_owned()));
+    }
+    let headers = req.headers();
+    let parent =
+        propagation::extract(|name| headers.get(name).and_then(|value| value.to_str().ok()));
+    spans::start_server(&parent, name, attributes)
+}
+
+/// Points 1 to 4 of [`request_context`].
+async fn handle(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {

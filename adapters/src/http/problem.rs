@@ -97,6 +97,10 @@ pub(crate) struct ProblemDocument<'a> {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = String, required = true)]
     pub(crate) request_id: Option<&'a str>,
+    /// The request's trace id (32 hex digits), when the service exports traces: the trace to look up.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = String, pattern = "^[0-9a-f]{32}$")]
+    pub(crate) trace_id: Option<String>,
     /// For `validation_failed`: every missing or invalid field, in the order found. For `malformed_request`: the
     /// member that could not be read, when one is to blame.
     #[serde(skip_serializing_if = "<[_]>::is_empty")]

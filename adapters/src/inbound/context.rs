@@ -1,5 +1,6 @@
 //! The request context: what every transport knows about a call before it reaches the service, and what follows
-//! the call onto the executor's threads: the request id, the client's deadline and the authenticated caller.
+//! the call onto the executor's threads: the request id, the client's deadline, the authenticated caller and the
+//! trace context (the call's SERVER span, when tracing is on).
 
 use std::time::{Duration, Instant};
 
@@ -8,21 +9,30 @@ use application::Caller;
 use super::request_id::RequestId;
 
 /// One call's context. Cheap to clone.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct RequestContext {
     request_id: RequestId,
     deadline: Option<Instant>,
     caller: Caller,
+    trace: Option<opentelemetry::Context>,
 }
 
 impl RequestContext {
-    /// A call known by `request_id`, with no deadline, from [`Caller::Anyone`].
-    pub const fn new(request_id: RequestId) -> Self {
+    /// A call known by `request_id`, with no deadline, from [`Caller::Anyone`]. When tracing is on, the call belongs
+    /// to the trace context current where it is made: the transport makes its SERVER span current before it reads
+    /// the call.
+    pub fn new(request_id: RequestId) -> Self {
         Self {
             request_id,
             deadline: None,
             caller: Caller::Anyone,
+            trace: crate::telemetry::is_on().then(opentelemetry::Context::current),
         }
+    }
+
+    /// The trace context the call's work runs in, when tracing is on.
+    pub const fn trace(&self) -> Option<&opentelemetry::Context> {
+        self.trace.as_ref()
     }
 
     /// The same call, made by `caller` (as its credentials say).

@@ -84,7 +84,8 @@ impl ServiceExecutor {
     }
 
     /// Runs `call` on the service for the context's caller, with the context's request id as the thread's current
-    /// one (see [`current_request_id`](super::current_request_id)), so the service's log lines carry it.
+    /// one (see [`current_request_id`](super::current_request_id)), so the service's log lines carry it, and with
+    /// its trace context as the thread's current one, so the spans beneath belong to the call.
     ///
     /// # Errors
     /// The service's error as a [`Failure`]; `unavailable` when the call waited longer than the queue timeout or
@@ -108,6 +109,11 @@ impl ServiceExecutor {
                 )));
             }
             let _current = request_id::enter(call_context.request_id().clone());
+            // The trace context does not follow the closure onto this thread by itself.
+            let _trace = call_context
+                .trace()
+                .cloned()
+                .map(opentelemetry::Context::attach);
             call(service.as_ref(), call_context.caller()).map_err(Failure::from)
         };
         let outcome = match context.deadline() {

@@ -8,6 +8,8 @@ use diesel::prelude::*;
 use diesel::r2d2::R2D2Connection;
 use thiserror::Error;
 
+use crate::telemetry::{self, QuerySpans};
+
 /// A connection to PostgreSQL or SQLite; diesel runs the same queries on either.
 #[derive(diesel::MultiConnection)]
 pub enum AnyConnection {
@@ -24,6 +26,20 @@ pub enum Backend {
     Postgres(String),
     /// A SQLite file path (a `sqlite://` prefix is allowed).
     Sqlite(String),
+}
+
+/// The database systems, as OpenTelemetry names them (`db.system.name`).
+const POSTGRESQL: &str = "postgresql";
+const SQLITE: &str = "sqlite";
+
+impl Backend {
+    /// The database system, as OpenTelemetry names it: `postgresql` or `sqlite`.
+    pub(crate) const fn system_name(&self) -> &'static str {
+        match self {
+            Self::Postgres(_) => POSTGRESQL,
+            Self::Sqlite(_) => SQLITE,
+        }
+    }
 }
 
 /// The database URL names nothing this service can use.
@@ -102,6 +118,9 @@ impl AnyConnectionManager {
             Backend::Postgres(url) => {
                 let mut conn = PgConnection::establish(url)?;
                 conn.batch_execute(&format!("SET statement_timeout = {millis}"))?;
+                if telemetry::is_on() {
+                    conn.set_instrumentation(QuerySpans::new(POSTGRESQL));
+                }
                 Ok(AnyConnection::Postgresql(conn))
             }
             Backend::Sqlite(path) => {
@@ -115,6 +134,9 @@ impl AnyConnectionManager {
                     "PRAGMA busy_timeout = {millis}; PRAGMA journal_mode = WAL; \
                      PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA cache_size = -{SQLITE_CACHE_KIB};"
                 ))?;
+                if telemetry::is_on() {
+                    conn.set_instrumentation(QuerySpans::new(SQLITE));
+                }
                 Ok(AnyConnection::Sqlite(conn))
             }
         }

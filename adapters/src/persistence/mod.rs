@@ -112,6 +112,7 @@ impl Database {
     /// [`DatabaseError`] with the driver's own reason when any step fails.
     pub fn connect(url: &str, options: &PoolOptions) -> Result<Self, DatabaseError> {
         let backend = Backend::from_url(url)?;
+        let system = backend.system_name();
         let backend_name = match backend {
             Backend::Postgres(_) => "postgres",
             Backend::Sqlite(_) => "sqlite",
@@ -131,7 +132,7 @@ impl Database {
             .connection_timeout(options.acquire_timeout)
             .build(manager)?;
         Ok(Self {
-            repository: DieselOrderRepository::new(pool, backend_name == "sqlite"),
+            repository: DieselOrderRepository::new(pool, system, backend_name == "sqlite"),
             backend: backend_name,
             cursor_key,
         })

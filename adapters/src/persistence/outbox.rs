@@ -17,13 +17,27 @@ use super::rows::{CorruptRow, ItemRow, OrderRow, order_id, orders_from_joined_ro
 use super::schema::{order_events, order_items, orders};
 use super::writes::{self, InsertEvent};
 
-/// Writes `event` into the outbox, inside the caller's transaction.
-pub(crate) fn record(conn: &mut AnyConnection, event: &OrderEvent) -> Result<(), DieselError> {
-    writes::execute(conn, insert_of(event)).map(|_| ())
+/// Writes `event` into the outbox, inside the caller's transaction, with the trace context `traceparent` (see
+/// [`trace_context`]).
+pub(crate) fn record(
+    conn: &mut AnyConnection,
+    event: &OrderEvent,
+    traceparent: Option<&str>,
+) -> Result<(), DieselError> {
+    writes::execute(conn, insert_of(event, traceparent)).map(|_| ())
+}
+
+/// The trace context an event made now is stored with: the one current on this thread (the request's use case,
+/// when tracing is on), as a `traceparent`.
+pub(crate) fn trace_context() -> Option<String> {
+    crate::telemetry::current_traceparent()
 }
 
 /// The `INSERT` of `event`'s row.
-pub(crate) fn insert_of(event: &OrderEvent) -> InsertEvent<'_> {
+pub(crate) fn insert_of<'a>(
+    event: &'a OrderEvent,
+    traceparent: Option<&'a str>,
+) -> InsertEvent<'a> {
     let from = match event.change() {
         domain::OrderChange::Placed => None,
         domain::OrderChange::StatusChanged { from, .. } => Some(from.as_str()),
@@ -35,6 +49,7 @@ pub(crate) fn insert_of(event: &OrderEvent) -> InsertEvent<'_> {
         from_status: from,
         to_status: event.order().status().as_str(),
         occurred_on: event.occurred_on().unix_micros(),
+        traceparent,
     }
 }
 
@@ -53,6 +68,8 @@ struct ClaimedRow {
     to_status: String,
     #[diesel(sql_type = BigInt)]
     occurred_on: i64,
+    #[diesel(sql_type = Nullable<Text>)]
+    traceparent: Option<String>,
 }
 
 /// Of each order only its earliest unpublished event: a scalar subquery, which runs once per candidate as one probe
@@ -96,13 +113,13 @@ const CLAIM_LEASED: &str = concat!(
         WHERE e.published_on IS NULL AND (e.claimed_until IS NULL OR e.claimed_until < $2) AND ",
     earliest_of_its_order!(),
     " ORDER BY e.occurred_on, e.event_id LIMIT $3 FOR UPDATE SKIP LOCKED) \
-     RETURNING event_id, order_id, order_version, from_status, to_status, occurred_on"
+     RETURNING event_id, order_id, order_version, from_status, to_status, occurred_on, traceparent"
 );
 
 /// The claim on SQLite, which one process and so one relay uses: nothing to share, so nothing to lease, and a read
 /// takes no turn from the writers (leasing cost a third of the create rate while events were published).
 const CLAIM_SOLE: &str = concat!(
-    "SELECT e.event_id, e.order_id, e.order_version, e.from_status, e.to_status, e.occurred_on \
+    "SELECT e.event_id, e.order_id, e.order_version, e.from_status, e.to_status, e.occurred_on, e.traceparent \
      FROM order_events e WHERE e.published_on IS NULL AND ",
     earliest_of_its_order!(),
     " ORDER BY e.occurred_on, e.event_id LIMIT ?1"
@@ -183,10 +200,11 @@ fn event_of(row: ClaimedRow, orders: &HashMap<OrderId, Order>) -> Result<OrderEv
         status(&row.to_status)?,
         Timestamp::from_unix_micros(row.occurred_on),
     );
-    Ok(match row.from_status {
+    let event = match row.from_status {
         None => OrderEvent::placed(id, &then),
         Some(from) => OrderEvent::status_changed(id, &then, status(&from)?),
-    })
+    };
+    Ok(event.with_trace_context(row.traceparent))
 }
 
 /// Marks `published` as published at `at` (or, unless `keep`, deletes them) and hands `failed` back: one statement

@@ -54,5 +54,6 @@ diesel::table! {
         occurred_on -> BigInt,
         claimed_until -> Nullable<BigInt>,
         published_on -> Nullable<BigInt>,
+        traceparent -> Nullable<Text>,
     }
 }

@@ -42,6 +42,7 @@ pub(crate) struct InsertEvent<'a> {
     pub from_status: Option<&'a str>,
     pub to_status: &'a str,
     pub occurred_on: i64,
+    pub traceparent: Option<&'a str>,
 }
 
 impl<DB> QueryFragment<DB> for InsertEvent<'_>
@@ -55,7 +56,7 @@ where
     fn walk_ast<'b>(&'b self, mut out: AstPass<'_, 'b, DB>) -> QueryResult<()> {
         out.push_sql(
             "INSERT INTO \"order_events\" (\"event_id\", \"order_id\", \"order_version\", \"from_status\", \
-             \"to_status\", \"occurred_on\") VALUES (",
+             \"to_status\", \"occurred_on\", \"traceparent\") VALUES (",
         );
         out.push_bind_param::<Binary, _>(self.event_id.as_slice())?;
         out.push_sql(", ");
@@ -68,6 +69,8 @@ where
         out.push_bind_param::<Text, _>(self.to_status)?;
         out.push_sql(", ");
         out.push_bind_param::<BigInt, _>(&self.occurred_on)?;
+        out.push_sql(", ");
+        out.push_bind_param::<Nullable<Text>, _>(&self.traceparent)?;
         out.push_sql(")");
         Ok(())
     }

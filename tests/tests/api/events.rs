@@ -3,7 +3,7 @@
 //! replay or a no-op; through a NATS outage, a `kill -9` and two instances on one database. Every message is checked
 //! against the events' JSON Schema.
 
-mod broker;
+pub(crate) mod broker;
 
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -47,6 +47,11 @@ fn published_once_in_order(messages: &[Published]) -> HashMap<String, Vec<Publis
             .collect();
         assert!(errors.is_empty(), "{errors:?} in {event}");
         assert_eq!(event["id"].as_str(), Some(message.message_id.as_str()));
+        // These services do not trace, so no event carries a trace context (tracing.rs has those that do).
+        assert!(
+            event.get("traceparent").is_none() && message.traceparent.is_none(),
+            "{event}"
+        );
         assert!(
             ids.insert(message.message_id.clone()),
             "published twice: {event}"
@@ -421,26 +426,7 @@ fn without_nats_url_no_event_is_recorded() {
     assert_eq!(messages[0].event["data"]["order"]["version"], 3);
 }
 
-macro_rules! with_a_broker_on_both_backends {
-    ($($test:ident),* $(,)?) => {
-        mod sqlite {
-            $(#[test]
-            fn $test() {
-                super::$test(&$crate::helpers::TestDatabase::sqlite());
-            })*
-        }
-
-        mod postgres {
-            $(#[test]
-            fn $test() {
-                let Some(database) = $crate::helpers::TestDatabase::postgres() else { return };
-                super::$test(&database);
-            })*
-        }
-    };
-}
-
-with_a_broker_on_both_backends!(
+crate::helpers::with_a_database_on_both_backends!(
     every_change_is_published_once_and_nothing_for_refusals_replays_or_no_ops,
     while_nats_is_down_orders_are_accepted_and_their_events_go_out_when_it_is_back,
     after_a_kill_9_under_load_every_acknowledged_order_is_published,

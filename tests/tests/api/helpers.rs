@@ -261,6 +261,28 @@ macro_rules! on_both_backends {
 }
 pub(crate) use on_both_backends;
 
+/// Runs each test function with a fresh SQLite file and with a fresh PostgreSQL database; the test starts the
+/// services it needs itself (several, or the binary with settings of its own).
+macro_rules! with_a_database_on_both_backends {
+    ($($test:ident),* $(,)?) => {
+        mod sqlite {
+            $(#[test]
+            fn $test() {
+                super::$test(&$crate::helpers::TestDatabase::sqlite());
+            })*
+        }
+
+        mod postgres {
+            $(#[test]
+            fn $test() {
+                let Some(database) = $crate::helpers::TestDatabase::postgres() else { return };
+                super::$test(&database);
+            })*
+        }
+    };
+}
+pub(crate) use with_a_database_on_both_backends;
+
 /// A port nobody listens on, below Linux's ephemeral range (32768..=60999): an instance (of the service, of NATS)
 /// gets the same port again when it restarts, and the kernel never picks it for an outgoing connection while the
 /// instance is down (as it could a port that binding port 0 had handed out).

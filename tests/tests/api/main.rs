@@ -27,3 +27,4 @@ mod restart;
 mod rolling_restart;
 mod stalled_clients;
 mod tcp_proxy;
+mod tracing;

@@ -27,7 +27,7 @@ fn placed() -> Order {
 
 fn encoded(event: &OrderEvent) -> Value {
     let encoder = CloudEventEncoder::new("/ordersvc".parse().unwrap());
-    serde_json::from_slice(&encoder.encode(event).unwrap()).unwrap()
+    serde_json::from_slice(&encoder.encode(event, None).unwrap()).unwrap()
 }
 
 fn as_the_api_shows(order: &Order) -> Value {
@@ -55,7 +55,7 @@ fn a_placed_order_is_a_cloud_event_carrying_the_order_as_the_api_shows_it() {
     assert!(
         String::from_utf8(
             CloudEventEncoder::new("/ordersvc".parse().unwrap())
-                .encode(&event)
+                .encode(&event, None)
                 .unwrap()
         )
         .unwrap()

@@ -17,6 +17,8 @@ pub struct Published {
     pub subject: String,
     /// The `Nats-Msg-Id` header.
     pub message_id: String,
+    /// The `traceparent` header, when the message carries a trace context.
+    pub traceparent: Option<String>,
     pub event: Value,
 }
 
@@ -108,6 +110,10 @@ impl Nats {
                         .get("Nats-Msg-Id")
                         .map(|id| id.as_str().to_owned())
                         .unwrap_or_default(),
+                    traceparent: message
+                        .headers
+                        .get("traceparent")
+                        .map(|value| value.as_str().to_owned()),
                     event: serde_json::from_slice(&message.payload).unwrap(),
                 });
             }
