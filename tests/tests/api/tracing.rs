@@ -468,3 +468,38 @@ fn with_tracing_off_nothing_is_traced_or_told() {
     let problem = reply.assert_problem(404, "order_not_found");
     assert!(problem.get("trace_id").is_none(), "{problem}");
 }
+
+#[test]
+fn a_server_fault_is_the_error_of_the_request_the_use_case_and_the_statement() {
+    let Some(database) = TestDatabase::postgres() else {
+        return;
+    };
+    let collector = Collector::start();
+    let service = traced(
+        &database,
+        &collector,
+        None,
+        &[("DB_STATEMENT_TIMEOUT_MS", "300")],
+    );
+    let (status, created) = http(service.port, "POST", "/orders", &[], Some(&order_json()));
+    assert_eq!(status, 201);
+    let path = format!("/orders/{}", created["id"].as_str().unwrap());
+    let lock = database.lock_table("orders");
+    let (status, problem) = http(service.port, "GET", &path, &[], None);
+    drop(lock);
+    assert_eq!(status, 503, "{problem}");
+    let trace_id = problem["trace_id"].as_str().unwrap().to_owned();
+    let server = collector.wait_for("of the 503", |span| {
+        span.trace_id == trace_id && span.kind == SERVER
+    });
+    assert_eq!(server.attribute("http.response.status_code"), Some("503"));
+    assert_eq!(server.attribute("error.type"), Some("503"));
+    assert_eq!(server.status, STATUS_ERROR);
+    let (case, statements) =
+        use_case_and_statements(&collector, &server, "find_order", "postgresql", "SELECT");
+    assert_eq!(case.status, STATUS_ERROR);
+    assert!(
+        statements.iter().any(|span| span.status == STATUS_ERROR),
+        "{statements:#?}"
+    );
+}
