@@ -180,7 +180,8 @@ class Service:
         self.grpc_port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.grpc_address = f"127.0.0.1:{self.grpc_port}"
-        env = dict(os.environ)
+        # Tracing is on only where a case turns it on, whatever the caller's environment says.
+        env = {k: v for k, v in os.environ.items() if not k.startswith("OTEL_")}
         env.update({
             "DATABASE_URL": database_url,
             "HTTP_ADDR": f"127.0.0.1:{self.port}",
@@ -246,6 +247,10 @@ class Service:
                 counts[key] = int(match.group(3))
         return counts
 
+    def order_requests(self):
+        """The requests answered on the orders' routes (the ones that are traced), from /metrics."""
+        return sum(v for (_, route, _), v in self.responses_by_status().items() if route.startswith("/orders"))
+
     def settle(self):
         """Waits until the requests a load generator left in flight have finished: the service's answer count stops
         moving."""
@@ -287,6 +292,38 @@ class Nats:
         self.process.terminate()
         self.process.wait(timeout=10)
         shutil.rmtree(self.store, ignore_errors=True)
+
+
+class OtlpSink:
+    """bench/otlp_sink.py on a free port: where a traced service sends its spans, counting them."""
+
+    def __init__(self):
+        self.port = free_port()
+        self.endpoint = f"http://127.0.0.1:{self.port}"
+        self.process = subprocess.Popen([sys.executable, os.path.join(ROOT, "bench", "otlp_sink.py"), str(self.port)])
+        deadline = time.time() + 10
+        while time.time() < deadline:
+            try:
+                self.counts()
+                return
+            except OSError:
+                time.sleep(0.05)
+        raise BenchFailure("the OTLP sink did not start")
+
+    def counts(self):
+        """(spans, export requests) received so far."""
+        _, body = http_get(self.endpoint + "/count")
+        spans, requests = body.split()
+        return int(spans), int(requests)
+
+    def cpu_seconds(self):
+        with open(f"/proc/{self.process.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait(timeout=10)
 
 
 def metric(service, name):
@@ -421,6 +458,18 @@ class Row:
     notes: list = field(default_factory=list)
 
 
+def median_pair(operation, plain_runs, runs):
+    """The median of `runs` as `operation`'s row, paired with the median of `plain_runs`; the rates of every round
+    first in its notes."""
+    by_rate = lambda rows: sorted(rows, key=lambda r: r.service.per_second)
+    row = by_rate(runs)[len(runs) // 2]
+    row.operation = operation
+    row.paired = by_rate(plain_runs)[len(plain_runs) // 2]
+    rates = lambda rows: ", ".join(f"{r.service.per_second:.0f}" for r in rows)
+    row.notes.insert(0, f"{len(runs)} alternating rounds, req/s off: {rates(plain_runs)}; on: {rates(runs)}")
+    return row
+
+
 class Session:
     """One database and one running service on it, preloaded with `orders` orders."""
 
@@ -445,7 +494,62 @@ class Session:
     def case(self, operation, connections):
         if operation == "create_events":
             return self.case_with_events(connections)
+        if operation in ("get_traced", "create_traced"):
+            return self.case_traced(operation.removesuffix("_traced"), connections)
         return self.measure(operation, connections)
+
+    def case_traced(self, operation, connections):
+        """`operation` with tracing on (every trace sampled, spans sent as protobuf to a local sink) against it with
+        tracing off, in `--rounds` alternating pairs as for create_events. The sink's count proves the spans were
+        sent, not dropped: at least three per request (the SERVER span, the use case, a statement)."""
+        sink = OtlpSink()
+        plain = self.service
+        traced = Service(self.options.binary, self.db.url, self.workdir,
+                         dict(self.options.service_env, OTEL_EXPORTER_OTLP_ENDPOINT=sink.endpoint,
+                              OTEL_TRACES_SAMPLER="always_on", OTEL_BSP_SCHEDULE_DELAY="200",
+                              OTEL_BSP_MAX_QUEUE_SIZE="65536"))
+        plain_runs, traced_runs = [], []
+        try:
+            for _ in range(self.options.rounds):
+                if operation == "create":
+                    self.db.settle()
+                plain_runs.append(self.measure(operation, connections, pgbench_too=False))
+                if operation == "create":
+                    self.db.settle()
+                self.service = traced
+                try:
+                    spans_before = sink.counts()[0]
+                    requests_before, sink_cpu_before = traced.order_requests(), sink.cpu_seconds()
+                    run = self.measure(operation, connections, pgbench_too=False)
+                    sink_cpu = sink.cpu_seconds() - sink_cpu_before
+                    # The warm-up's requests are traced too.
+                    requests = traced.order_requests() - requests_before
+                    spans = self.spans_sent(sink, spans_before, requests)
+                    run.notes.append(f"{spans / max(requests, 1):.1f} spans per request; sink CPU "
+                                     f"{sink_cpu / self.options.seconds * 100:.0f}% (receiving only)")
+                    traced_runs.append(run)
+                finally:
+                    self.service = plain
+        finally:
+            traced.stop()
+            sink.stop()
+        row = median_pair(f"{operation}_traced", plain_runs, traced_runs)
+        row.notes.insert(1, f"service CPU ms per request off {row.paired.cpu_per_1000:.3f}, on {row.cpu_per_1000:.3f}")
+        return row
+
+    def spans_sent(self, sink, before, requests):
+        """The spans the sink received since `before`, once the service's batches stopped coming (its warm-up's and
+        the run's requests all sent)."""
+        deadline = time.time() + 30
+        received = sink.counts()[0]
+        while True:
+            time.sleep(0.5)
+            now = sink.counts()[0]
+            if now == received and now - before >= 3 * requests:
+                return now - before
+            if time.time() > deadline:
+                raise BenchFailure(f"tracing: {requests} requests but only {now - before} spans reached the sink")
+            received = now
 
     def case_with_events(self, connections):
         """create with events on against create with them off, in `--rounds` alternating pairs on the same database
@@ -471,14 +575,7 @@ class Session:
         finally:
             with_events.stop()
             nats.stop()
-        by_rate = lambda runs: sorted(runs, key=lambda r: r.service.per_second)
-        row = by_rate(event_runs)[len(event_runs) // 2]
-        row.operation = "create_events"
-        row.paired = by_rate(plain_runs)[len(plain_runs) // 2]
-        rates = lambda runs: ", ".join(f"{r.service.per_second:.0f}" for r in runs)
-        row.notes.append(f"{len(event_runs)} alternating rounds, req/s off: {rates(plain_runs)}; "
-                         f"on: {rates(event_runs)}")
-        return row
+        return median_pair("create_events", plain_runs, event_runs)
 
     def measure_with_events(self, connections):
         placed_before = self.service.placed_total()
@@ -630,17 +727,24 @@ def table(rows):
     return "\n".join(lines)
 
 
-def events_cost(rows):
-    """What the outbox costs create: the median create_events run's req/s against the median create run of the same
-    alternating rounds, per backend and connections."""
-    lines = []
-    for r in rows:
-        if r.operation == "create_events" and r.paired:
-            base = r.paired.service.per_second
-            kept = r.service.per_second / base
-            lines.append(f"- {r.backend}, {r.connections} connections: create with events keeps {kept:.0%} of its "
-                         f"req/s ({r.service.per_second:.0f} against {base:.0f}); " + "; ".join(r.notes))
-    return ("\nEvents (NATS_URL set, a local nats-server with JetStream):\n" + "\n".join(lines) + "\n") if lines else ""
+def paired_costs(rows):
+    """What the outbox costs create, and tracing costs get and create: each paired row's median run's req/s against
+    the median plain run of the same alternating rounds, per backend and connections."""
+    sections = [("create_events", "Events (NATS_URL set, a local nats-server with JetStream)", "create with events"),
+                ("get_traced", "Tracing (every trace sampled, OTLP protobuf to a local sink)", "get traced"),
+                ("create_traced", None, "create traced")]
+    text = ""
+    for operation, title, name in sections:
+        lines = []
+        for r in rows:
+            if r.operation == operation and r.paired:
+                base = r.paired.service.per_second
+                kept = r.service.per_second / base
+                lines.append(f"- {r.backend}, {r.connections} connections: {name} keeps {kept:.0%} of its req/s "
+                             f"({r.service.per_second:.0f} against {base:.0f}); " + "; ".join(r.notes))
+        if lines:
+            text += (f"\n{title}:\n" if title else "") + "\n".join(lines) + "\n"
+    return text
 
 
 def machine():
@@ -658,8 +762,10 @@ def machine():
 # --- main --------------------------------------------------------------------------------------------------------
 
 # Creates last, so the deep page's position is a preloaded order. Each gRPC operation runs right after its HTTP twin;
-# create_events (create with NATS_URL set) right after create, which it is compared with.
-OPERATIONS = ["get", "grpc_get", "list_customer", "list_deep", "status", "create", "create_events", "grpc_create"]
+# create_events (create with NATS_URL set) right after create, which it is compared with; get_traced and
+# create_traced (tracing on) in alternating rounds with their plain twins.
+OPERATIONS = ["get", "get_traced", "grpc_get", "list_customer", "list_deep", "status", "create", "create_events",
+              "create_traced", "grpc_create"]
 READS = ["get", "grpc_get", "list_customer", "list_deep"]
 
 
@@ -689,7 +795,8 @@ def main():
     parser.add_argument("--seconds", type=int, default=None, help="measured seconds per case (default 10; quick: 2)",
                         dest="measured_seconds")
     parser.add_argument("--rounds", type=int, default=None,
-                        help="alternating create / create_events pairs, medians compared (default 3; quick: 1)")
+                        help="alternating pairs of create / create_events, get / get_traced and create / create_traced, "
+                             "medians compared (default 3; quick: 1)")
     parser.add_argument("--orders", type=int, default=None, help="one scale only: this many preloaded orders")
     options = parser.parse_args()
     options.seconds, options.warmup = (2, 1) if options.quick else (10, 3)
@@ -737,7 +844,7 @@ def main():
               f"{options.seconds} s per case after {options.warmup} s of warm-up, wrk with {options.threads} threads "
               f"(HTTP) or grpc_load with one HTTP/2 connection per caller (gRPC); "
               f"pgbench -M prepared -j 2 on the same database right after.\nMachine: {machine()}.\n")
-    report = header + "\n" + table(rows) + "\n" + events_cost(rows)
+    report = header + "\n" + table(rows) + "\n" + paired_costs(rows)
     print(report)
     if options.results:
         os.makedirs(options.results, exist_ok=True)

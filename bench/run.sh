@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The ordersvc benchmark: builds the release binary and the gRPC load generator, then runs bench/harness.py, which
 # prints one markdown table.
-#   bench/run.sh            the full run (about 15 minutes): PostgreSQL and SQLite with 100,000 orders at 16 and 64
-#                           connections, and the reads at 10,000 and 1,000,000 orders; then bench/memory.py: resident
+#   bench/run.sh            the full run (about 25 minutes): PostgreSQL and SQLite with 100,000 orders at 16 and 64
+#                           connections (create with events on and off, get and create with tracing on and off, each
+#                           in alternating rounds), and the reads at 10,000 and 1,000,000 orders; then bench/memory.py: resident
 #                           memory under 20 readers of the largest pages (peak under 64 MiB, back within 16 MiB after);
 #                           writes bench/results/
 #   bench/run.sh --quick    a few seconds per case, to check the harness itself (CI runs this); the memory bars hold

@@ -180,7 +180,6 @@ fn server_span(
     ];
     if let Some(peer) = peer {
         attributes.push(KeyValue::new("client.address", peer.ip().to_string()));
-        attributes.push(KeyValue::new("client.port", i64::from(peer.port())));
     }
     let parent =
         propagation::extract(|key| metadata.get(key).and_then(|value| value.to_str().ok()));

@@ -77,14 +77,6 @@ fn server_span(req: &ServiceRequest) -> Option<opentelemetry::Context> {
     }
     if let Some(peer) = req.peer_addr() {
         attributes.push(KeyValue::new("client.address", peer.ip().to_string()));
-        attributes.push(KeyValue::new("client.port", i64::from(peer.port())));
-    }
-    if let Some(agent) = req
-        .headers()
-        .get(actix_web::http::header::USER_AGENT)
-        .and_then(|value| value.to_str().ok())
-    {
-        attributes.push(KeyValue::new("user_agent.original", agent.to_owned()));
     }
     let headers = req.headers();
     let parent =

@@ -24,6 +24,8 @@ pub struct Span {
     pub attributes: HashMap<String, String>,
     /// 0 unset, 1 ok, 2 error.
     pub status: i32,
+    pub start_ns: u64,
+    pub end_ns: u64,
     /// The resource's attributes (`service.name`, ...).
     pub resource: HashMap<String, String>,
     /// The request's `Content-Type`: how the service encoded it.
@@ -33,6 +35,10 @@ pub struct Span {
 impl Span {
     pub fn attribute(&self, key: &str) -> Option<&str> {
         self.attributes.get(key).map(String::as_str)
+    }
+
+    pub fn duration_ms(&self) -> f64 {
+        (self.end_ns.saturating_sub(self.start_ns)) as f64 / 1e6
     }
 }
 
@@ -178,6 +184,8 @@ fn spans_of(request: ExportTraceServiceRequest, content_type: &str) -> Vec<Span>
                     parent_span_id: hex(&span.parent_span_id),
                     attributes: attributes_of(&span.attributes),
                     status: span.status.map_or(0, |status| status.code),
+                    start_ns: span.start_time_unix_nano,
+                    end_ns: span.end_time_unix_nano,
                     resource: resource.clone(),
                     content_type: content_type.to_owned(),
                 });
