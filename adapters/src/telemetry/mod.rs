@@ -13,6 +13,7 @@
 //! - [`Publication`]: the PRODUCER span of an event's publication, beneath the request that made the change.
 
 mod database;
+mod export;
 mod messaging;
 pub(crate) mod propagation;
 mod service;
@@ -141,7 +142,7 @@ impl Tracing {
             .map_err(TracingError::Setup)?;
         let provider = SdkTracerProvider::builder()
             .with_resource(resource())
-            .with_batch_exporter(exporter)
+            .with_batch_exporter(export::ReportingExporter::new(exporter, &endpoint))
             .build();
         let scope = InstrumentationScope::builder(DEFAULT_SERVICE_NAME)
             .with_version(env!("CARGO_PKG_VERSION"))

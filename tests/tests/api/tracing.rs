@@ -534,3 +534,37 @@ fn a_wait_for_a_pooled_connection_is_a_span_of_its_own() {
     assert_eq!(waited.attribute("db.system.name"), Some("postgresql"));
     assert!(waited.duration_ms() >= 100.0, "{waited:#?}");
 }
+
+#[test]
+fn while_the_collector_is_down_requests_are_served_and_the_log_says_so() {
+    let database = TestDatabase::sqlite();
+    let port = crate::helpers::free_port();
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let service = process::start(
+        database.url(),
+        &[
+            ("OTEL_EXPORTER_OTLP_ENDPOINT", endpoint.as_str()),
+            ("OTEL_BSP_SCHEDULE_DELAY", "100"),
+        ],
+    );
+    let (status, _) = http(service.port, "POST", "/orders", &[], Some(&order_json()));
+    assert_eq!(status, 201);
+    let line = wait_for_line(&service.logs, "cannot send", Duration::from_secs(15));
+    assert!(
+        line.contains("WARN") && line.contains(&format!("127.0.0.1:{port}/v1/traces")),
+        "{line}"
+    );
+    // Once it is back, spans reach it, and the log says that too.
+    let collector = Collector::start_on(port);
+    let sent = traceparent(TRACE_ID, PARENT_ID, "01");
+    let (status, _) = http(
+        service.port,
+        "POST",
+        "/orders",
+        &[("traceparent", &sent)],
+        Some(&order_json()),
+    );
+    assert_eq!(status, 201);
+    collector.wait_for("after the outage", |span| span.trace_id == TRACE_ID);
+    wait_for_line(&service.logs, "spans reach", Duration::from_secs(15));
+}

@@ -56,7 +56,12 @@ pub struct Collector {
 
 impl Collector {
     pub fn start() -> Self {
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        Self::start_on(0)
+    }
+
+    /// On `port` (0: any free one).
+    pub fn start_on(port: u16) -> Self {
+        let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
         let port = listener.local_addr().unwrap().port();
         let spans = Arc::new(Mutex::new(Vec::new()));
         let kept = Arc::clone(&spans);
