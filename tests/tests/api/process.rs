@@ -388,15 +388,20 @@ fn environment_of(child: &Child) -> Vec<String> {
 }
 
 #[test]
-fn the_process_bounds_glibc_malloc_arenas_unless_the_environment_chose() {
+fn the_process_tunes_glibc_malloc_unless_the_environment_chose() {
     let database = TestDatabase::sqlite();
     let process = start(database.url(), &[]);
-    // Same pid, same arguments: the process started again in place with the variable set.
-    assert!(
-        environment_of(&process.child).contains(&"MALLOC_ARENA_MAX=2".to_owned()),
-        "{:?}",
-        environment_of(&process.child)
-    );
+    // Same pid, same arguments: the process started again in place with the variables set.
+    let environment = environment_of(&process.child);
+    for setting in [
+        "MALLOC_ARENA_MAX=2",
+        "GLIBC_TUNABLES=glibc.malloc.mmap_threshold=131072",
+    ] {
+        assert!(
+            environment.contains(&setting.to_owned()),
+            "{setting} not in {environment:?}"
+        );
+    }
     let name = std::fs::read_to_string(format!("/proc/{}/comm", process.child.id())).unwrap();
     assert_eq!(name.trim(), "ordersvc", "the process keeps its name");
     assert_eq!(http(process.port, "GET", "/healthz", None).0, 200);
@@ -409,4 +414,6 @@ fn the_process_bounds_glibc_malloc_arenas_unless_the_environment_chose() {
         "{environment:?}"
     );
     assert!(!environment.contains(&"MALLOC_ARENA_MAX=2".to_owned()));
+    // The one it lacked is set all the same.
+    assert!(environment.contains(&"GLIBC_TUNABLES=glibc.malloc.mmap_threshold=131072".to_owned()));
 }
