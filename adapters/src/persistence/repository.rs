@@ -1,12 +1,15 @@
 //! The diesel implementation of the `OrderRepository` port (Go kit's `cockroachdb/` repository), one code path for
 //! PostgreSQL and SQLite.
 
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::Duration;
 
+use diesel::debug_query;
+use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel::r2d2::R2D2Connection;
 use diesel::result::Error as DieselError;
+use diesel::sqlite::Sqlite;
 use domain::{
     Backlog, EventId, IdempotencyRecord, Insertion, Order, OrderEvent, OrderFilter, OrderId,
     OrderPosition, OrderRepository, Outbox, RepositoryError, StatusChange, Timestamp,
@@ -20,7 +23,7 @@ use super::rows::{ItemRow, OrderRow, orders_from_joined_rows, version_column};
 use super::schema::{order_items, orders};
 use super::writes::{self, CompareAndSetStatus, InsertItems, InsertItemsAndEvent, InsertOrder};
 use super::{idempotency, outbox};
-use crate::telemetry::in_pool_wait;
+use crate::telemetry::{in_pool_wait, with_known_text};
 use diesel::query_dsl::methods::ExecuteDsl;
 
 /// How often a transaction that lost a serialization race runs again before the caller hears `Unavailable`.
@@ -155,19 +158,25 @@ impl OrderRepository for DieselOrderRepository {
         // One round trip: the order's columns repeat on each item row, which costs less than a second query. Run on
         // the backend's own connection, the statement is cached by its type: diesel neither rebuilds its SQL nor
         // prepares it again.
+        // Its text is the same every time, so a traced read names it without rendering it (see `with_known_text`).
+        static TEXTS: [OnceLock<String>; 2] = [OnceLock::new(), OnceLock::new()];
         macro_rules! load_order {
-            ($conn:expr) => {
-                orders::table
+            ($conn:expr, $backend:ty, $text:expr) => {{
+                let query = orders::table
                     .inner_join(order_items::table)
                     .filter(orders::id.eq(id.as_bytes().as_slice()))
                     .order(order_items::line_no.asc())
-                    .select((OrderRow::as_select(), ItemRow::as_select()))
-                    .load::<(OrderRow, ItemRow)>($conn)
-            };
+                    .select((OrderRow::as_select(), ItemRow::as_select()));
+                with_known_text(
+                    $text,
+                    || debug_query::<$backend, _>(&query).to_string(),
+                    || query.load::<(OrderRow, ItemRow)>($conn),
+                )
+            }};
         }
         let rows = match conn {
-            AnyConnection::Postgresql(pg) => load_order!(pg),
-            AnyConnection::Sqlite(sqlite) => load_order!(sqlite),
+            AnyConnection::Postgresql(pg) => load_order!(pg, Pg, &TEXTS[0]),
+            AnyConnection::Sqlite(sqlite) => load_order!(sqlite, Sqlite, &TEXTS[1]),
         }
         .map_err(from_diesel)?;
         Ok(orders_from_joined_rows(rows)?.pop())

@@ -28,7 +28,7 @@ use opentelemetry_sdk::Resource;
 use opentelemetry_sdk::trace::{SdkTracer, SdkTracerProvider};
 use thiserror::Error;
 
-pub(crate) use database::{QuerySpans, in_pool_wait};
+pub(crate) use database::{QuerySpans, in_pool_wait, with_known_text};
 pub(crate) use messaging::Publication;
 pub use service::TracedService;
 

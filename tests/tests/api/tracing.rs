@@ -248,6 +248,18 @@ fn over_http_one_trace_runs_from_the_client_to_the_sql_and_on_into_the_event(
         missing.status, STATUS_ERROR,
         "a client error is not the server's"
     );
+    let (_, reads) =
+        use_case_and_statements(&collector, &missing, "find_order", system, "INNER JOIN");
+    let read = reads[0].attribute("db.query.text").unwrap();
+    let placeholder = if system == "postgresql" {
+        "= $1"
+    } else {
+        "= ?"
+    };
+    assert!(
+        read.starts_with("SELECT") && read.contains(placeholder),
+        "{read}"
+    );
     let line = wait_for_line(
         &service.logs,
         &format!("trace_id={trace_id}"),
