@@ -124,7 +124,7 @@ impl Tracing {
             setting("OTEL_EXPORTER_OTLP_ENDPOINT")
                 .map(|base| format!("{}/v1/traces", base.trim_end_matches('/')))
         });
-        let Some(endpoint) = endpoint.filter(|_| !disabled) else {
+        let Some(endpoint) = endpoint.filter(|_| !disabled).map(|url| redacted(&url)) else {
             return Ok(None);
         };
         let protocol = protocol_of(&setting)?;
@@ -157,7 +157,7 @@ impl Tracing {
         }))
     }
 
-    /// Where spans go.
+    /// Where spans go, as the log may show it: credentials in the URL are masked.
     pub fn endpoint(&self) -> &str {
         &self.endpoint
     }
@@ -172,6 +172,19 @@ impl Tracing {
         if let Err(error) = self.provider.shutdown() {
             log::warn!("the last spans may not have been sent: {error}");
         }
+    }
+}
+
+/// `url` with the user and password it may carry (`http://user:secret@host`) masked, for the log. The exporter
+/// itself reads the URL from the environment as it is.
+fn redacted(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    match rest[..authority_end].rfind('@') {
+        Some(at) => format!("{scheme}://***@{}", &rest[at + 1..]),
+        None => url.to_owned(),
     }
 }
 
@@ -264,6 +277,19 @@ mod tests {
                 ..
             })
         ));
+    }
+
+    #[test]
+    fn credentials_in_the_endpoint_are_masked_for_the_log() {
+        assert_eq!(
+            redacted("https://user:secret@collector:4318/v1/traces"),
+            "https://***@collector:4318/v1/traces"
+        );
+        assert_eq!(
+            redacted("http://collector:4318/v1/traces?a=b@c"),
+            "http://collector:4318/v1/traces?a=b@c"
+        );
+        assert_eq!(redacted("collector:4318"), "collector:4318");
     }
 
     #[test]
