@@ -206,12 +206,13 @@ impl JetStreamPublisher {
         &self,
         event: &OrderEvent,
         subject: String,
+        message_id: &str,
         publication: &Publication,
     ) -> Result<PublishAckFuture, async_nats::Error> {
         let payload = self.encoder.encode(event, publication.traceparent())?;
         let mut message = PublishMessage::build()
             .payload(payload.into())
-            .message_id(event.id().to_string());
+            .message_id(message_id);
         if let Some(traceparent) = publication.traceparent() {
             message = message.header(TRACEPARENT, traceparent);
         }
@@ -239,10 +240,15 @@ impl JetStreamPublisher {
         // most, so no two of an order's events are ever in flight together.
         let mut sent = Vec::with_capacity(events.len());
         for event in events {
-            let subject = self.subjects.subject(event.change());
-            let publication =
-                Publication::start(event.trace_context(), &subject, &event.id().to_string());
-            sent.push((self.send(event, subject, &publication).await, publication));
+            let (subject, message_id) = (
+                self.subjects.subject(event.change()),
+                event.id().to_string(),
+            );
+            let publication = Publication::start(event.trace_context(), &subject, &message_id);
+            sent.push((
+                self.send(event, subject, &message_id, &publication).await,
+                publication,
+            ));
         }
         let mut results = Vec::with_capacity(events.len());
         for (ack, publication) in sent {

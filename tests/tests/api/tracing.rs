@@ -89,6 +89,24 @@ fn system_of(database: &TestDatabase) -> &'static str {
     }
 }
 
+/// The SERVER span of the caller's trace ([`TRACE_ID`]): named `name`, a child of the caller's span, with
+/// `attributes`.
+fn server_span_of_the_caller(
+    collector: &Collector,
+    name: &str,
+    attributes: &[(&str, &str)],
+) -> Span {
+    let server = collector.wait_for(name, |span| {
+        span.trace_id == TRACE_ID && span.kind == SERVER
+    });
+    assert_eq!(server.name, name);
+    assert_eq!(server.parent_span_id, PARENT_ID);
+    for (key, value) in attributes {
+        assert_eq!(server.attribute(key), Some(*value), "{key} of {server:#?}");
+    }
+    server
+}
+
 /// The use case's span beneath `server`, and its database spans once `statement` has arrived among them: each a
 /// CLIENT span of `system` with its operation and its text, placeholders and no values (a wait for a pooled
 /// connection, which may be among them, left out).
@@ -193,19 +211,16 @@ fn over_http_one_trace_runs_from_the_client_to_the_sql_and_on_into_the_event(
     assert_eq!(status, 201, "{body}");
     let id = body["id"].as_str().unwrap().to_owned();
 
-    let server = collector.wait_for("POST /orders", |span| {
-        span.trace_id == TRACE_ID && span.kind == SERVER
-    });
-    assert_eq!(server.name, "POST /orders");
-    assert_eq!(server.parent_span_id, PARENT_ID);
-    for (key, value) in [
-        ("http.request.method", "POST"),
-        ("http.route", "/orders"),
-        ("http.response.status_code", "201"),
-        ("client.address", "127.0.0.1"),
-    ] {
-        assert_eq!(server.attribute(key), Some(value), "{key} of {server:#?}");
-    }
+    let server = server_span_of_the_caller(
+        &collector,
+        "POST /orders",
+        &[
+            ("http.request.method", "POST"),
+            ("http.route", "/orders"),
+            ("http.response.status_code", "201"),
+            ("client.address", "127.0.0.1"),
+        ],
+    );
     assert_eq!(server.attribute("error.type"), None);
     assert_ne!(server.status, STATUS_ERROR);
     assert_eq!(
@@ -310,19 +325,16 @@ fn over_grpc_one_trace_runs_from_the_metadata_to_the_sql_and_on_into_the_event(
         .into_inner()
         .id;
 
-    let server = collector.wait_for("CreateOrder", |span| {
-        span.trace_id == TRACE_ID && span.kind == SERVER
-    });
-    assert_eq!(server.name, "orders.v1.OrderService/CreateOrder");
-    assert_eq!(server.parent_span_id, PARENT_ID);
-    for (key, value) in [
-        ("rpc.system", "grpc"),
-        ("rpc.service", "orders.v1.OrderService"),
-        ("rpc.method", "CreateOrder"),
-        ("rpc.grpc.status_code", "0"),
-    ] {
-        assert_eq!(server.attribute(key), Some(value), "{key} of {server:#?}");
-    }
+    let server = server_span_of_the_caller(
+        &collector,
+        "orders.v1.OrderService/CreateOrder",
+        &[
+            ("rpc.system", "grpc"),
+            ("rpc.service", "orders.v1.OrderService"),
+            ("rpc.method", "CreateOrder"),
+            ("rpc.grpc.status_code", "0"),
+        ],
+    );
     assert!(
         server.content_type.starts_with("application/json"),
         "{}",
